@@ -1,0 +1,148 @@
+//! Cohorts: property groups (AND/OR, nested, with negation) that flags reference by id.
+//!
+//! Only dynamic cohorts are in the definitions; a cohort that is absent (static cohorts never are) makes
+//! the filter undecidable locally. Cohorts are compiled once per document, on first reference, into trees
+//! of compiled filters; cycles and over-deep nesting are refused with a reason instead of overflowing the
+//! stack. Evaluation is three-valued: a decisive entry decides a group even when another is undecidable.
+
+use crate::compile::{Aggregation, Compiler, Filter, PropertyKeys};
+use crate::definitions::{parse_cohort, CohortNode};
+use crate::reasons::InconclusiveKind;
+
+/// A reference from a filter to a cohort.
+#[derive(Debug, Clone)]
+pub(crate) enum CohortRef {
+    Compiled(usize),
+    /// Not in the definitions (e.g. a static cohort): undecidable locally.
+    Missing(String),
+    /// In the definitions but unusable (malformed, cyclic, too deep); the string says why.
+    Broken(String, String),
+}
+
+#[derive(Debug)]
+pub(crate) enum Node {
+    Group { all: bool, entries: Vec<Node> },
+    Leaf { negate: bool, filter: Filter },
+}
+
+#[derive(Debug)]
+pub(crate) struct CompiledCohort {
+    pub(crate) root: Node,
+    pub(crate) reads: PropertyKeys,
+}
+
+impl Compiler<'_> {
+    /// The compiled cohort for `id`, compiling it (and the cohorts it references) on first use.
+    pub(crate) fn cohort(&mut self, id: &str) -> CohortRef {
+        if let Some(r) = self.cohort_index.get(id) {
+            return r.clone();
+        }
+        if self.cohorts_in_progress.iter().any(|c| c == id) {
+            return CohortRef::Broken(id.to_owned(), "cohorts reference each other in a cycle".into());
+        }
+        if self.cohorts_in_progress.len() >= self.limits.max_cohort_depth {
+            return CohortRef::Broken(id.to_owned(), "cohorts are nested too deeply".into());
+        }
+        let Some(raw) = self.raw_cohorts.get(id).copied() else {
+            return CohortRef::Missing(id.to_owned());
+        };
+        self.cohorts_in_progress.push(id.to_owned());
+        let result = serde_json::from_str(raw.get())
+            .map_err(|e| format!("cohort {id} is not valid JSON: {e}"))
+            .and_then(|value| parse_cohort(&value, self.limits.max_cohort_depth))
+            .and_then(|tree| {
+                let mut reads = PropertyKeys::default();
+                let root = self.compile_node(&tree, &mut reads)?;
+                Ok(CompiledCohort { root, reads })
+            });
+        self.cohorts_in_progress.pop();
+        let r = match result {
+            Ok(c) => {
+                self.cohorts.push(c);
+                CohortRef::Compiled(self.cohorts.len() - 1)
+            }
+            Err(why) => CohortRef::Broken(id.to_owned(), why),
+        };
+        self.cohort_index.insert(id.to_owned(), r.clone());
+        r
+    }
+
+    fn compile_node(&mut self, node: &CohortNode, reads: &mut PropertyKeys) -> Result<Node, String> {
+        match node {
+            CohortNode::Group { all, values } => {
+                let mut entries = Vec::with_capacity(values.len());
+                for v in values {
+                    entries.push(self.compile_node(v, reads)?);
+                }
+                Ok(Node::Group { all: *all, entries })
+            }
+            CohortNode::Filter(f) => {
+                let filter = self.compile_filter(f, &Aggregation::Person)?;
+                match &filter {
+                    Filter::Property { source, key, .. } => reads.add(&Aggregation::Person, source, key),
+                    Filter::Cohort { cohort: CohortRef::Compiled(i), .. } => reads.merge(&self.cohorts[*i].reads),
+                    _ => {}
+                }
+                Ok(Node::Leaf { negate: f.negation.unwrap_or(false), filter })
+            }
+        }
+    }
+}
+
+/// A three-valued answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tri<'s> {
+    True,
+    False,
+    Unknown(InconclusiveKind, &'s str),
+}
+
+impl<'s> Tri<'s> {
+    pub(crate) fn from_bool(b: bool) -> Tri<'s> {
+        if b {
+            Tri::True
+        } else {
+            Tri::False
+        }
+    }
+
+    pub(crate) fn negate_if(self, negate: bool) -> Tri<'s> {
+        match self {
+            Tri::True if negate => Tri::False,
+            Tri::False if negate => Tri::True,
+            other => other,
+        }
+    }
+}
+
+/// Three-valued AND/OR over lazily computed entries: a decisive entry (false for AND, true for OR) wins
+/// over undecidable ones; otherwise the first undecidable entry is the answer.
+pub(crate) fn combine<'s, I: Iterator<Item = Tri<'s>>>(all: bool, entries: I) -> Tri<'s> {
+    let mut unknown = None;
+    for t in entries {
+        match (all, t) {
+            (true, Tri::False) => return Tri::False,
+            (false, Tri::True) => return Tri::True,
+            (_, Tri::Unknown(..)) if unknown.is_none() => unknown = Some(t),
+            _ => {}
+        }
+    }
+    unknown.unwrap_or(Tri::from_bool(all))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_valued_logic() {
+        let u = Tri::Unknown(InconclusiveKind::MissingProperty, "x");
+        assert_eq!(combine(true, [u, Tri::False].into_iter()), Tri::False);
+        assert_eq!(combine(true, [u, Tri::True].into_iter()), u);
+        assert_eq!(combine(false, [u, Tri::True].into_iter()), Tri::True);
+        assert_eq!(combine(false, [Tri::False, u].into_iter()), u);
+        assert_eq!(combine(true, std::iter::empty()), Tri::True);
+        assert_eq!(combine(false, std::iter::empty()), Tri::False);
+        assert_eq!(u.negate_if(true), u);
+    }
+}

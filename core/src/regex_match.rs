@@ -1,0 +1,71 @@
+//! Regex filters that can never stall the host.
+//!
+//! Patterns run in the linear-time `regex` crate. A pattern it rejects only because it needs backtracking
+//! features (look-around, back-references) runs in `fancy-regex` with the server's 10 000-step backtrack
+//! limit. A pattern neither accepts, or a search that hits the limit, does not match — for `regex` and
+//! `not_regex` alike, as on the server.
+
+/// The server's backtrack limit.
+pub const BACKTRACK_LIMIT: usize = 10_000;
+
+#[derive(Debug)]
+pub(crate) enum CompiledRegex {
+    Linear(regex::Regex),
+    Backtracking(fancy_regex::Regex),
+}
+
+impl CompiledRegex {
+    /// Compiles `pattern`, or `None` when it is invalid in both engines or too large.
+    pub(crate) fn new(pattern: &str, max_pattern_bytes: usize, size_limit: usize) -> Option<CompiledRegex> {
+        if pattern.len() > max_pattern_bytes {
+            return None;
+        }
+        match regex::RegexBuilder::new(pattern).size_limit(size_limit).build() {
+            Ok(re) => Some(CompiledRegex::Linear(re)),
+            Err(regex::Error::CompiledTooBig(_)) => None,
+            Err(_) => fancy_regex::RegexBuilder::new(pattern)
+                .backtrack_limit(BACKTRACK_LIMIT)
+                .delegate_size_limit(size_limit)
+                .build()
+                .ok()
+                .map(CompiledRegex::Backtracking),
+        }
+    }
+
+    /// `Some(found)`, or `None` when the backtrack limit was hit.
+    pub(crate) fn find(&self, haystack: &str) -> Option<bool> {
+        match self {
+            CompiledRegex::Linear(re) => Some(re.is_match(haystack)),
+            CompiledRegex::Backtracking(re) => re.is_match(haystack).ok(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catastrophic_pattern_is_fast_and_correct() {
+        let re = CompiledRegex::new("(a+)+$", 10_000, 1 << 20).unwrap();
+        assert!(matches!(re, CompiledRegex::Linear(_)));
+        assert_eq!(re.find(&format!("{}b", "a".repeat(30))), Some(false));
+        assert_eq!(re.find(&"a".repeat(30)), Some(true));
+    }
+
+    #[test]
+    fn lookaround_uses_backtracking_engine_with_limit() {
+        let re = CompiledRegex::new(r"^(?=.*pro)\w+$", 10_000, 1 << 20).unwrap();
+        assert!(matches!(re, CompiledRegex::Backtracking(_)));
+        assert_eq!(re.find("superpro"), Some(true));
+        assert_eq!(re.find("basic"), Some(false));
+        let evil = CompiledRegex::new(r"^(?=a)(a|a)+(?!x)$", 10_000, 1 << 20).unwrap();
+        assert_eq!(evil.find(&format!("{}b", "a".repeat(40))), None);
+    }
+
+    #[test]
+    fn invalid_patterns_are_none() {
+        assert!(CompiledRegex::new("(unclosed", 10_000, 1 << 20).is_none());
+        assert!(CompiledRegex::new(&"a".repeat(20_000), 10_000, 1 << 20).is_none());
+    }
+}

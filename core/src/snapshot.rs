@@ -1,0 +1,271 @@
+//! The compiled, immutable flag snapshot: what a definitions document becomes once loaded.
+//!
+//! A snapshot is built once per definitions update (off the hot path) and then shared read-only by every
+//! evaluating thread — bindings keep it behind an atomic pointer and swap in a new one when definitions
+//! change. Loading never fails because of one bad flag: that flag is skipped and reported, the rest load.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::compile::{CompiledFlag, Compiler, PropertyKeys};
+use crate::cohorts::{CohortRef, CompiledCohort};
+use crate::context::EvaluationContext;
+use crate::definitions::{FlagDefinition, RawDocument};
+use crate::evaluate::Evaluator;
+use crate::limits::Limits;
+use crate::reasons::{Evaluation, Inconclusive, InconclusiveKind};
+
+/// Why a whole document was refused (a single bad flag never refuses the document).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentError {
+    #[error("definitions document is {size} bytes, over the limit of {limit} bytes")]
+    TooLarge { size: usize, limit: usize },
+    #[error("definitions document is not valid: {0}")]
+    Malformed(String),
+    #[error("definitions document has {count} flags, over the limit of {limit}")]
+    TooManyFlags { count: usize, limit: usize },
+}
+
+/// A flag that was not loaded, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedFlag {
+    /// The flag key, or `"<flag #N>"` when even the key could not be read.
+    pub key: String,
+    pub reason: String,
+}
+
+/// A cohort that flags reference but that could not be compiled (filters using it are inconclusive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedCohort {
+    pub id: String,
+    pub reason: String,
+}
+
+/// Facts about one loaded flag (for events and listings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlagInfo<'s> {
+    pub key: &'s str,
+    pub id: Option<i64>,
+    pub version: Option<i64>,
+    pub active: bool,
+    pub has_experiment: Option<bool>,
+    pub ensure_experience_continuity: bool,
+}
+
+/// Compiled definitions. Immutable, `Send + Sync`, cheap to share behind an `Arc`.
+pub struct FlagSnapshot {
+    pub(crate) flags: Vec<CompiledFlag>,
+    index: HashMap<String, usize>,
+    /// Position among the parsed flags → position among the compiled ones (`None`: skipped).
+    pub(crate) parsed_to_compiled: Vec<Option<usize>>,
+    pub(crate) cohorts: Vec<CompiledCohort>,
+    pub(crate) limits: Limits,
+    skipped: Vec<SkippedFlag>,
+    broken_cohorts: Vec<SkippedCohort>,
+    reads: PropertyKeys,
+    group_type_mapping: HashMap<String, String>,
+    minimal_flag_called_events: bool,
+}
+
+impl fmt::Debug for FlagSnapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlagSnapshot")
+            .field("flags", &self.flags.len())
+            .field("cohorts", &self.cohorts.len())
+            .field("skipped", &self.skipped.len())
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+struct KeyOnly {
+    key: serde_json::Value,
+}
+
+impl FlagSnapshot {
+    /// A snapshot with no flags (every evaluation is inconclusive `unknown_flag`).
+    pub fn empty() -> FlagSnapshot {
+        FlagSnapshot {
+            flags: Vec::new(),
+            index: HashMap::new(),
+            parsed_to_compiled: Vec::new(),
+            cohorts: Vec::new(),
+            limits: Limits::default(),
+            skipped: Vec::new(),
+            broken_cohorts: Vec::new(),
+            reads: PropertyKeys::default(),
+            group_type_mapping: HashMap::new(),
+            minimal_flag_called_events: false,
+        }
+    }
+
+    /// Loads a definitions document (the body of `GET /flags/definitions`) with the default limits.
+    pub fn from_json(bytes: &[u8]) -> Result<FlagSnapshot, DocumentError> {
+        Self::from_json_with_limits(bytes, Limits::default())
+    }
+
+    /// Loads a definitions document with explicit resource limits.
+    pub fn from_json_with_limits(bytes: &[u8], limits: Limits) -> Result<FlagSnapshot, DocumentError> {
+        if bytes.len() > limits.max_document_bytes {
+            return Err(DocumentError::TooLarge { size: bytes.len(), limit: limits.max_document_bytes });
+        }
+        let doc: RawDocument<'_> =
+            serde_json::from_slice(bytes).map_err(|e| DocumentError::Malformed(e.to_string()))?;
+        if doc.flags.len() > limits.max_flags {
+            return Err(DocumentError::TooManyFlags { count: doc.flags.len(), limit: limits.max_flags });
+        }
+
+        let mut skipped = Vec::new();
+        let mut parsed: Vec<FlagDefinition> = Vec::with_capacity(doc.flags.len());
+        let mut flag_index: HashMap<String, usize> = HashMap::with_capacity(doc.flags.len());
+        for (n, raw) in doc.flags.iter().enumerate() {
+            match serde_json::from_str::<FlagDefinition>(raw.get()) {
+                Ok(def) if def.deleted == Some(true) => {}
+                Ok(def) if flag_index.contains_key(&def.key) => {
+                    skipped.push(SkippedFlag { reason: "duplicate flag key; the first one is used".into(), key: def.key })
+                }
+                Ok(def) => {
+                    flag_index.insert(def.key.clone(), parsed.len());
+                    parsed.push(def);
+                }
+                Err(e) => {
+                    let key = serde_json::from_str::<KeyOnly>(raw.get())
+                        .ok()
+                        .and_then(|k| k.key.as_str().map(str::to_owned))
+                        .unwrap_or_else(|| format!("<flag #{n}>"));
+                    skipped.push(SkippedFlag { key, reason: format!("malformed flag: {e}") });
+                }
+            }
+        }
+
+        let group_type_mapping = doc.group_type_mapping.unwrap_or_default();
+        let mut compiler = Compiler {
+            limits: &limits,
+            group_types: &group_type_mapping,
+            flag_index: &flag_index,
+            regexes: Default::default(),
+            raw_cohorts: doc.cohorts.unwrap_or_default(),
+            cohort_index: HashMap::new(),
+            cohorts: Vec::new(),
+            cohorts_in_progress: Vec::new(),
+        };
+        let mut flags = Vec::with_capacity(parsed.len());
+        let mut parsed_to_compiled = Vec::with_capacity(parsed.len());
+        let mut index = HashMap::with_capacity(parsed.len());
+        let mut reads = PropertyKeys::default();
+        for def in parsed {
+            let key = def.key.clone();
+            match compiler.compile_flag(def) {
+                Ok(flag) => {
+                    reads.merge(&flag.reads);
+                    index.insert(key, flags.len());
+                    parsed_to_compiled.push(Some(flags.len()));
+                    flags.push(flag);
+                }
+                Err(reason) => {
+                    parsed_to_compiled.push(None);
+                    skipped.push(SkippedFlag { key, reason });
+                }
+            }
+        }
+        let cohorts = std::mem::take(&mut compiler.cohorts);
+        let mut broken_cohorts: Vec<SkippedCohort> = compiler
+            .cohort_index
+            .values()
+            .filter_map(|r| match r {
+                CohortRef::Broken(id, reason) => Some(SkippedCohort { id: id.clone(), reason: reason.clone() }),
+                _ => None,
+            })
+            .collect();
+        broken_cohorts.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(FlagSnapshot {
+            flags,
+            index,
+            parsed_to_compiled,
+            cohorts,
+            limits,
+            skipped,
+            broken_cohorts,
+            reads,
+            group_type_mapping,
+            minimal_flag_called_events: doc.minimal_flag_called_events.unwrap_or(false),
+        })
+    }
+
+    /// Flags that were not loaded, with the reason for each.
+    pub fn skipped(&self) -> &[SkippedFlag] {
+        &self.skipped
+    }
+
+    /// Referenced cohorts that could not be compiled, with the reason for each.
+    pub fn broken_cohorts(&self) -> &[SkippedCohort] {
+        &self.broken_cohorts
+    }
+
+    /// Number of loaded flags.
+    pub fn len(&self) -> usize {
+        self.flags.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flags.is_empty()
+    }
+
+    /// The loaded flags, in document order.
+    pub fn flags(&self) -> impl Iterator<Item = FlagInfo<'_>> {
+        self.flags.iter().map(info)
+    }
+
+    /// One loaded flag.
+    pub fn flag(&self, key: &str) -> Option<FlagInfo<'_>> {
+        self.index.get(key).map(|&i| info(&self.flags[i]))
+    }
+
+    /// `group_type_mapping` of the document (index as text → group type name).
+    pub fn group_type_mapping(&self) -> &HashMap<String, String> {
+        &self.group_type_mapping
+    }
+
+    /// The document's `minimal_flag_called_events` gate.
+    pub fn minimal_flag_called_events(&self) -> bool {
+        self.minimal_flag_called_events
+    }
+
+    /// Every property key any flag can read: a binding converts only these from a host's property maps.
+    pub fn property_keys(&self) -> &PropertyKeys {
+        &self.reads
+    }
+
+    /// The property keys one flag can read directly or through its cohorts (its dependencies read their
+    /// own: see [`property_keys`](Self::property_keys) for the union).
+    pub fn flag_property_keys(&self, key: &str) -> Option<&PropertyKeys> {
+        self.index.get(key).map(|&i| &self.flags[i].reads)
+    }
+
+    /// Evaluates one flag.
+    pub fn evaluate(&self, key: &str, ctx: &EvaluationContext) -> Evaluation<'_> {
+        match self.index.get(key) {
+            Some(&i) => Evaluator::new(self, ctx).flag(i),
+            None => Evaluation::Inconclusive(Inconclusive { kind: InconclusiveKind::UnknownFlag, detail: None }),
+        }
+    }
+
+    /// Evaluates every loaded flag, in document order; each flag (also as a dependency) is evaluated once.
+    pub fn evaluate_all(&self, ctx: &EvaluationContext) -> Vec<(&str, Evaluation<'_>)> {
+        let mut ev = Evaluator::new(self, ctx).for_all();
+        (0..self.flags.len()).map(|i| (self.flags[i].key.as_str(), ev.flag(i))).collect()
+    }
+}
+
+fn info(f: &CompiledFlag) -> FlagInfo<'_> {
+    FlagInfo {
+        key: &f.key,
+        id: f.id,
+        version: f.version,
+        active: f.active,
+        has_experiment: f.has_experiment,
+        ensure_experience_continuity: f.continuity,
+    }
+}
