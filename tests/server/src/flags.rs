@@ -1,0 +1,131 @@
+//! `POST /flags`: remote evaluation answered by the hogflags core.
+//!
+//! The request is read as PostHog reads it (spec §11.1: `token`, `api_key` or `$token`; `distinct_id` as
+//! a string or number; `groups`, `person_properties`, `group_properties`, `flag_keys_to_evaluate`,
+//! `device_id` or `$device_id`). Person properties stored through the control API stand in for the
+//! server's database; the request's own properties win over them. Inactive flags are omitted, as PostHog
+//! omits them. A flag the core cannot decide is reported `failed` (see the crate docs).
+
+use std::collections::{HashMap, HashSet};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hogflags::{identifier_text, EvaluationContext, Evaluation};
+use hyper::StatusCode;
+use serde_json::{json, Map, Value};
+
+use crate::state::Shared;
+
+pub(crate) fn respond(shared: &Shared, v2: bool, body: &[u8]) -> (StatusCode, Value) {
+    let Ok(Value::Object(req)) = serde_json::from_slice::<Value>(body) else {
+        return (StatusCode::BAD_REQUEST, json!({"type":"validation_error","code":"invalid_body","detail":"Body is not a JSON object."}));
+    };
+    shared.record(|s| s.last_flags_request = Some(Value::Object(req.clone())));
+    let token = ["token", "api_key", "$token"].iter().find_map(|k| req.get(*k).and_then(Value::as_str));
+    if token != Some(shared.project_api_key.as_str()) {
+        return (StatusCode::UNAUTHORIZED, json!({"type":"authentication_error","code":"invalid_api_key","detail":"Project API key invalid."}));
+    }
+    let Some(distinct_id) = req.get("distinct_id").and_then(identifier_text) else {
+        return (StatusCode::BAD_REQUEST, json!({"type":"validation_error","code":"missing_distinct_id","detail":"distinct_id is required."}));
+    };
+
+    let request_id = shared.next_request_id();
+    let evaluated_at = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    let request_id = format!("00000000-0000-4000-8000-{request_id:012x}");
+
+    if shared.quota_limited() {
+        let body = if v2 {
+            json!({"flags": {}, "errorsWhileComputingFlags": false, "quotaLimited": ["feature_flags"],
+                   "requestId": request_id, "evaluatedAt": evaluated_at})
+        } else {
+            json!({"featureFlags": {}, "featureFlagPayloads": {}, "errorsWhileComputingFlags": false,
+                   "quotaLimited": ["feature_flags"], "requestId": request_id})
+        };
+        return (StatusCode::OK, body);
+    }
+
+    let mut person: HashMap<String, Value> = shared
+        .person_properties(&distinct_id)
+        .map(|m| m.into_iter().collect())
+        .unwrap_or_default();
+    if let Some(Value::Object(props)) = req.get("person_properties") {
+        person.extend(props.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    let mut ctx = EvaluationContext::new(distinct_id).with_person_properties(person);
+    if let Some(Value::Object(groups)) = req.get("groups") {
+        for (group_type, key) in groups {
+            if let Some(key) = identifier_text(key) {
+                ctx = ctx.with_group(group_type.clone(), key);
+            }
+        }
+    }
+    if let Some(Value::Object(gp)) = req.get("group_properties") {
+        for (group_type, props) in gp {
+            if let Value::Object(props) = props {
+                ctx = ctx.with_group_properties(group_type.clone(), props.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+            }
+        }
+    }
+    if let Some(device) = ["device_id", "$device_id"].iter().find_map(|k| req.get(*k).and_then(Value::as_str)) {
+        ctx = ctx.with_device_id(device);
+    }
+    let wanted: Option<HashSet<String>> = req.get("flag_keys_to_evaluate").and_then(Value::as_array).map(|keys| {
+        keys.iter().filter_map(|k| k.as_str().map(str::to_owned)).collect()
+    });
+
+    let defs = shared.definitions();
+    let snapshot = &defs.snapshot;
+    let mut flags = Map::new();
+    let mut legacy_values = Map::new();
+    let mut legacy_payloads = Map::new();
+    let mut errors = false;
+    for (key, evaluation) in snapshot.evaluate_all(&ctx) {
+        if wanted.as_ref().is_some_and(|w| !w.contains(key)) {
+            continue;
+        }
+        let Some(info) = snapshot.flag(key) else { continue };
+        if !info.active {
+            continue;
+        }
+        let metadata = |payload: Option<String>| {
+            json!({"id": info.id, "version": info.version, "payload": payload, "description": null,
+                   "has_experiment": info.has_experiment.unwrap_or(false)})
+        };
+        match evaluation {
+            Evaluation::Decided(r) => {
+                let payload = r.payload.map(|p| match p {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                });
+                flags.insert(
+                    key.to_owned(),
+                    json!({"key": key, "enabled": r.value.is_enabled(), "variant": r.value.variant(),
+                           "reason": {"code": r.reason.code.as_str(), "condition_index": r.reason.condition_index,
+                                      "description": r.reason.description()},
+                           "metadata": metadata(payload.clone())}),
+                );
+                legacy_values.insert(key.to_owned(), r.value.to_json());
+                if let Some(p) = payload {
+                    legacy_payloads.insert(key.to_owned(), Value::String(p));
+                }
+            }
+            Evaluation::Inconclusive(why) => {
+                errors = true;
+                flags.insert(
+                    key.to_owned(),
+                    json!({"key": key, "enabled": false, "variant": null, "failed": true,
+                           "reason": {"code": "no_condition_match", "condition_index": null,
+                                      "description": format!("hogflags-test-server: undecidable without server data ({why})")},
+                           "metadata": metadata(None)}),
+                );
+                legacy_values.insert(key.to_owned(), Value::Bool(false));
+            }
+        }
+    }
+    let body = if v2 {
+        json!({"flags": flags, "errorsWhileComputingFlags": errors, "requestId": request_id, "evaluatedAt": evaluated_at})
+    } else {
+        json!({"featureFlags": legacy_values, "featureFlagPayloads": legacy_payloads,
+               "errorsWhileComputingFlags": errors, "requestId": request_id})
+    };
+    (StatusCode::OK, body)
+}
