@@ -209,3 +209,57 @@ impl<'s> Evaluation<'s> {
         self.decided().map(|r| r.value)
     }
 }
+
+impl Evaluation<'_> {
+    /// The outcome as JSON, the shape every binding's JSON entry point uses:
+    /// decided `{"key", "value", "enabled", "variant", "payload", "reason": {"code", "condition_index",
+    /// "description"}, "flag_id", "version"}`, or inconclusive `{"key", "inconclusive", "detail"}`.
+    pub fn to_json(&self, key: &str) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Evaluation::Decided(r) => json!({
+                "key": key,
+                "value": r.value.to_json(),
+                "enabled": r.value.is_enabled(),
+                "variant": r.value.variant(),
+                "payload": r.payload,
+                "reason": {
+                    "code": r.reason.code.as_str(),
+                    "condition_index": r.reason.condition_index,
+                    "description": r.reason.description(),
+                },
+                "flag_id": r.flag_id,
+                "version": r.version,
+            }),
+            Evaluation::Inconclusive(i) => json!({
+                "key": key,
+                "inconclusive": i.kind.as_str(),
+                "detail": i.detail,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_shapes() {
+        let payload = serde_json::json!({"a": 1});
+        let e = Evaluation::Decided(FlagResult {
+            key: "k",
+            value: FlagValue::Variant("b"),
+            payload: Some(&payload),
+            reason: Reason { code: ReasonCode::ConditionMatch, condition_index: Some(1) },
+            flag_id: Some(3),
+            version: None,
+        });
+        let j = e.to_json("k");
+        assert_eq!(j["value"], "b");
+        assert_eq!(j["enabled"], true);
+        assert_eq!(j["reason"]["description"], "Matched condition set 2");
+        let i = Evaluation::Inconclusive(Inconclusive { kind: InconclusiveKind::MissingCohort, detail: Some("7") });
+        assert_eq!(i.to_json("k")["inconclusive"], "missing_cohort");
+    }
+}
