@@ -38,10 +38,10 @@ impl Compiler<'_> {
             return r.clone();
         }
         if self.cohorts_in_progress.iter().any(|c| c == id) {
-            return CohortRef::Broken(id.to_owned(), "cohorts reference each other in a cycle".into());
+            return self.broken(id, "cohorts reference each other in a cycle".into());
         }
         if self.cohorts_in_progress.len() >= self.limits.max_cohort_depth {
-            return CohortRef::Broken(id.to_owned(), "cohorts are nested too deeply".into());
+            return self.broken(id, "cohorts are nested too deeply".into());
         }
         let Some(raw) = self.raw_cohorts.get(id).copied() else {
             return CohortRef::Missing(id.to_owned());
@@ -61,10 +61,15 @@ impl Compiler<'_> {
                 self.cohorts.push(c);
                 CohortRef::Compiled(self.cohorts.len() - 1)
             }
-            Err(why) => CohortRef::Broken(id.to_owned(), why),
+            Err(why) => self.broken(id, why),
         };
         self.cohort_index.insert(id.to_owned(), r.clone());
         r
+    }
+
+    fn broken(&mut self, id: &str, why: String) -> CohortRef {
+        self.broken_cohorts.push((id.to_owned(), why.clone()));
+        CohortRef::Broken(id.to_owned(), why)
     }
 
     fn compile_node(&mut self, node: &CohortNode, reads: &mut PropertyKeys) -> Result<Node, String> {

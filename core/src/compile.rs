@@ -149,6 +149,8 @@ pub(crate) struct Compiler<'a> {
     pub(crate) cohort_index: HashMap<String, CohortRef>,
     pub(crate) cohorts: Vec<CompiledCohort>,
     pub(crate) cohorts_in_progress: Vec<String>,
+    /// Every cohort found unusable, with the reason (reported by the snapshot).
+    pub(crate) broken_cohorts: Vec<(String, String)>,
 }
 
 impl Compiler<'_> {

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::dates::{self, DateSpec};
 use crate::limits::Limits;
 use crate::reasons::InconclusiveKind;
-use crate::regex_match::CompiledRegex;
+use crate::regex_match::{CompiledRegex, RegexError};
 use crate::semver_match::{self, RangeOp};
 
 /// The server's string form of a value: strings as they are, anything else as compact JSON.
@@ -155,8 +155,9 @@ pub(crate) enum Operator {
     StartsWith { needle: String, negate: bool },
     EndsWith { needle: String, negate: bool },
     ContainsAny { needles: Vec<String>, negate: bool },
-    /// `None` = invalid pattern: never matches, for `regex` and `not_regex` alike.
-    Regex { re: Option<Arc<CompiledRegex>>, negate: bool },
+    /// `Err(Invalid)`: never matches, for `regex` and `not_regex` alike (server parity);
+    /// `Err(TooLarge)`: over our limits, undecidable locally.
+    Regex { re: Result<Arc<CompiledRegex>, RegexError>, negate: bool },
     /// `None` = the filter value is not a number: never matches.
     Numeric { cmp: Cmp, value: Option<f64> },
     /// `None` = malformed bounds: never matches.
@@ -171,7 +172,7 @@ pub(crate) enum Operator {
 }
 
 /// Regexes shared by all filters of one document with the same pattern.
-pub(crate) type RegexCache = std::collections::HashMap<String, Option<Arc<CompiledRegex>>>;
+pub(crate) type RegexCache = std::collections::HashMap<String, Result<Arc<CompiledRegex>, RegexError>>;
 
 impl Operator {
     /// Compiles `operator` with filter value `value`.
@@ -279,7 +280,8 @@ impl Operator {
                 let text = to_text(o);
                 needles.iter().any(|n| ascii_icontains(&text, n)) != *negate
             }
-            Operator::Regex { re, negate } => match re.as_ref().and_then(|re| re.find(&to_text(o))) {
+            Operator::Regex { re: Err(RegexError::TooLarge), .. } => return Err(InconclusiveKind::InvalidValue),
+            Operator::Regex { re, negate } => match re.as_ref().ok().and_then(|re| re.find(&to_text(o))) {
                 Some(found) => found != *negate,
                 None => false,
             },

@@ -8,6 +8,12 @@
 /// The server's backtrack limit.
 pub const BACKTRACK_LIMIT: usize = 10_000;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RegexError {
+    Invalid,
+    TooLarge,
+}
+
 #[derive(Debug)]
 pub(crate) enum CompiledRegex {
     Linear(regex::Regex),
@@ -15,20 +21,28 @@ pub(crate) enum CompiledRegex {
 }
 
 impl CompiledRegex {
-    /// Compiles `pattern`, or `None` when it is invalid in both engines or too large.
-    pub(crate) fn new(pattern: &str, max_pattern_bytes: usize, size_limit: usize) -> Option<CompiledRegex> {
+    /// Compiles `pattern`. A pattern both engines reject is `Invalid` (never matches, as on the server);
+    /// one over our size limits is `TooLarge` (we refuse to evaluate it locally: the server might).
+    pub(crate) fn new(pattern: &str, max_pattern_bytes: usize, size_limit: usize) -> Result<CompiledRegex, RegexError> {
         if pattern.len() > max_pattern_bytes {
-            return None;
+            return Err(RegexError::TooLarge);
         }
         match regex::RegexBuilder::new(pattern).size_limit(size_limit).build() {
-            Ok(re) => Some(CompiledRegex::Linear(re)),
-            Err(regex::Error::CompiledTooBig(_)) => None,
+            Ok(re) => Ok(CompiledRegex::Linear(re)),
+            Err(regex::Error::CompiledTooBig(_)) => Err(RegexError::TooLarge),
             Err(_) => fancy_regex::RegexBuilder::new(pattern)
                 .backtrack_limit(BACKTRACK_LIMIT)
                 .delegate_size_limit(size_limit)
                 .build()
-                .ok()
-                .map(CompiledRegex::Backtracking),
+                .map(CompiledRegex::Backtracking)
+                .map_err(|e| match e {
+                    fancy_regex::Error::CompileError(fancy_regex::CompileError::InnerError(inner))
+                        if inner.size_limit().is_some() =>
+                    {
+                        RegexError::TooLarge
+                    }
+                    _ => RegexError::Invalid,
+                }),
         }
     }
 
@@ -48,6 +62,7 @@ mod tests {
     #[test]
     fn catastrophic_pattern_is_fast_and_correct() {
         let re = CompiledRegex::new("(a+)+$", 10_000, 1 << 20).unwrap();
+        assert_eq!(CompiledRegex::new("a{1000}{1000}", 10_000, 1 << 20).unwrap_err(), RegexError::TooLarge);
         assert!(matches!(re, CompiledRegex::Linear(_)));
         assert_eq!(re.find(&format!("{}b", "a".repeat(30))), Some(false));
         assert_eq!(re.find(&"a".repeat(30)), Some(true));
@@ -65,7 +80,7 @@ mod tests {
 
     #[test]
     fn invalid_patterns_are_none() {
-        assert!(CompiledRegex::new("(unclosed", 10_000, 1 << 20).is_none());
-        assert!(CompiledRegex::new(&"a".repeat(20_000), 10_000, 1 << 20).is_none());
+        assert_eq!(CompiledRegex::new("(unclosed", 10_000, 1 << 20).unwrap_err(), RegexError::Invalid);
+        assert_eq!(CompiledRegex::new(&"a".repeat(20_000), 10_000, 1 << 20).unwrap_err(), RegexError::TooLarge);
     }
 }

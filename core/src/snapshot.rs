@@ -10,7 +10,7 @@ use std::fmt;
 use serde::Deserialize;
 
 use crate::compile::{CompiledFlag, Compiler, PropertyKeys};
-use crate::cohorts::{CohortRef, CompiledCohort};
+use crate::cohorts::CompiledCohort;
 use crate::context::EvaluationContext;
 use crate::definitions::{FlagDefinition, RawDocument};
 use crate::evaluate::Evaluator;
@@ -118,24 +118,30 @@ impl FlagSnapshot {
         }
 
         let mut skipped = Vec::new();
-        let mut parsed: Vec<FlagDefinition> = Vec::with_capacity(doc.flags.len());
+        let mut parsed: Vec<(usize, FlagDefinition)> = Vec::with_capacity(doc.flags.len());
         let mut flag_index: HashMap<String, usize> = HashMap::with_capacity(doc.flags.len());
         for (n, raw) in doc.flags.iter().enumerate() {
             match serde_json::from_str::<FlagDefinition>(raw.get()) {
                 Ok(def) if def.deleted == Some(true) => {}
-                Ok(def) if flag_index.contains_key(&def.key) => {
-                    skipped.push(SkippedFlag { reason: "duplicate flag key; the first one is used".into(), key: def.key })
-                }
+                Ok(def) if flag_index.contains_key(&def.key) => skipped
+                    .push((n, SkippedFlag { reason: "duplicate flag key; the first one is used".into(), key: def.key })),
                 Ok(def) => {
                     flag_index.insert(def.key.clone(), parsed.len());
-                    parsed.push(def);
+                    parsed.push((n, def));
                 }
-                Err(e) => {
+                Err(_) => {
+                    // Parse again with path tracking, only on failure, so the message names the field.
+                    let mut de = serde_json::Deserializer::from_str(raw.get());
+                    let e = match serde_path_to_error::deserialize::<_, FlagDefinition>(&mut de) {
+                        Err(e) if e.path().to_string() != "." => format!("{} (at `{}`)", e.inner(), e.path()),
+                        Err(e) => e.inner().to_string(),
+                        Ok(_) => "unreadable flag".to_string(),
+                    };
                     let key = serde_json::from_str::<KeyOnly>(raw.get())
                         .ok()
                         .and_then(|k| k.key.as_str().map(str::to_owned))
                         .unwrap_or_else(|| format!("<flag #{n}>"));
-                    skipped.push(SkippedFlag { key, reason: format!("malformed flag: {e}") });
+                    skipped.push((n, SkippedFlag { key, reason: format!("malformed flag: {e}") }));
                 }
             }
         }
@@ -150,12 +156,13 @@ impl FlagSnapshot {
             cohort_index: HashMap::new(),
             cohorts: Vec::new(),
             cohorts_in_progress: Vec::new(),
+            broken_cohorts: Vec::new(),
         };
         let mut flags = Vec::with_capacity(parsed.len());
         let mut parsed_to_compiled = Vec::with_capacity(parsed.len());
         let mut index = HashMap::with_capacity(parsed.len());
         let mut reads = PropertyKeys::default();
-        for def in parsed {
+        for (position, def) in parsed {
             let key = def.key.clone();
             match compiler.compile_flag(def) {
                 Ok(flag) => {
@@ -166,20 +173,19 @@ impl FlagSnapshot {
                 }
                 Err(reason) => {
                     parsed_to_compiled.push(None);
-                    skipped.push(SkippedFlag { key, reason });
+                    skipped.push((position, SkippedFlag { key, reason }));
                 }
             }
         }
         let cohorts = std::mem::take(&mut compiler.cohorts);
-        let mut broken_cohorts: Vec<SkippedCohort> = compiler
-            .cohort_index
-            .values()
-            .filter_map(|r| match r {
-                CohortRef::Broken(id, reason) => Some(SkippedCohort { id: id.clone(), reason: reason.clone() }),
-                _ => None,
-            })
+        let mut broken_cohorts: Vec<SkippedCohort> = std::mem::take(&mut compiler.broken_cohorts)
+            .into_iter()
+            .map(|(id, reason)| SkippedCohort { id, reason })
             .collect();
         broken_cohorts.sort_by(|a, b| a.id.cmp(&b.id));
+        broken_cohorts.dedup_by(|a, b| a.id == b.id);
+        skipped.sort_by_key(|(position, _)| *position);
+        let skipped = skipped.into_iter().map(|(_, s)| s).collect();
         Ok(FlagSnapshot {
             flags,
             index,

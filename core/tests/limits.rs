@@ -1,0 +1,149 @@
+//! Resource limits: every limit, when exceeded, gives a clear error for that flag or document (or an
+//! inconclusive answer for the filter involved) and everything else keeps working. No input overflows
+//! the stack.
+
+use hogflags::{DocumentError, Evaluation, EvaluationContext, FlagSnapshot, InconclusiveKind, Limits};
+use serde_json::{json, Value};
+
+fn ok_flag(key: &str) -> Value {
+    json!({"key": key, "active": true, "filters": {"groups": [{"properties": [], "rollout_percentage": 100}]}})
+}
+
+fn kind(e: Evaluation<'_>) -> Option<InconclusiveKind> {
+    match e {
+        Evaluation::Inconclusive(i) => Some(i.kind),
+        Evaluation::Decided(_) => None,
+    }
+}
+
+#[test]
+fn document_over_the_size_limit_is_refused() {
+    let limits = Limits { max_document_bytes: 100, ..Limits::default() };
+    let doc = json!({"flags": [ok_flag("a"), ok_flag("b")]}).to_string();
+    let err = FlagSnapshot::from_json_with_limits(doc.as_bytes(), limits).unwrap_err();
+    assert!(matches!(err, DocumentError::TooLarge { .. }));
+    assert!(err.to_string().contains("over the limit"), "{err}");
+}
+
+#[test]
+fn too_many_flags_is_refused() {
+    let limits = Limits { max_flags: 2, ..Limits::default() };
+    let doc = json!({"flags": [ok_flag("a"), ok_flag("b"), ok_flag("c")]}).to_string();
+    assert!(matches!(
+        FlagSnapshot::from_json_with_limits(doc.as_bytes(), limits),
+        Err(DocumentError::TooManyFlags { count: 3, limit: 2 })
+    ));
+}
+
+#[test]
+fn deeply_nested_json_is_a_clear_error_not_a_stack_overflow() {
+    let mut nested = String::from("1");
+    for _ in 0..100_000 {
+        nested = format!("[{nested}]");
+    }
+    let doc = format!(r#"{{"flags":[{{"key":"a","filters":{{"payloads":{{"true":{nested}}}}}}},{{"key":"b","active":true}}]}}"#);
+    let snap = FlagSnapshot::from_json(doc.as_bytes()).unwrap();
+    assert_eq!(snap.skipped()[0].key, "a");
+    assert!(snap.skipped()[0].reason.contains("recursion limit"), "{:?}", snap.skipped());
+    assert!(snap.flag("b").is_some());
+}
+
+#[test]
+fn malformed_flags_are_skipped_and_the_rest_load() {
+    let doc = json!({"flags": [
+        ok_flag("good"),
+        {"key": "bad-rollout", "active": true, "filters": {"groups": [{"rollout_percentage": "fifty"}]}},
+        {"active": true},
+        {"key": "bad-variant", "active": true, "filters": {"multivariate": {"variants": [{"key": "a"}]}}},
+        42,
+        ok_flag("good")
+    ]});
+    let snap = FlagSnapshot::from_json(doc.to_string().as_bytes()).unwrap();
+    assert_eq!(snap.len(), 1);
+    let skipped: Vec<&str> = snap.skipped().iter().map(|s| s.key.as_str()).collect();
+    assert_eq!(skipped, ["bad-rollout", "<flag #2>", "bad-variant", "<flag #4>", "good"]);
+    assert!(snap.skipped()[0].reason.contains("rollout_percentage"), "{:?}", snap.skipped()[0]);
+    let ctx = EvaluationContext::new("u");
+    assert!(snap.evaluate("good", &ctx).value().unwrap().is_enabled());
+    assert_eq!(kind(snap.evaluate("bad-rollout", &ctx)), Some(InconclusiveKind::UnknownFlag));
+}
+
+fn cohort_flag() -> Value {
+    json!({"key": "c", "active": true, "filters": {"groups": [{"properties": [{"key": "id", "value": 1, "type": "cohort"}]}]}})
+}
+
+#[test]
+fn over_deep_cohort_nesting_makes_only_that_filter_inconclusive() {
+    let mut group = json!({"key": "plan", "value": "pro", "type": "person"});
+    for _ in 0..40 {
+        group = json!({"type": "AND", "values": [group]});
+    }
+    let doc = json!({"flags": [cohort_flag(), ok_flag("other")], "cohorts": {"1": group}});
+    let snap = FlagSnapshot::from_json(doc.to_string().as_bytes()).unwrap();
+    let ctx = EvaluationContext::new("u").with_person_property("plan", "pro");
+    assert_eq!(kind(snap.evaluate("c", &ctx)), Some(InconclusiveKind::InvalidValue));
+    assert!(snap.broken_cohorts()[0].reason.contains("nested too deeply"));
+    assert!(snap.evaluate("other", &ctx).value().unwrap().is_enabled());
+}
+
+#[test]
+fn cohort_cycles_and_long_cohort_chains_are_refused() {
+    let mut cohorts = serde_json::Map::new();
+    for i in 1..=100 {
+        cohorts.insert(i.to_string(), json!({"type": "AND", "values": [{"key": "id", "value": i + 1, "type": "cohort"}]}));
+    }
+    cohorts.insert("200".into(), json!({"type": "OR", "values": [{"key": "id", "value": 201, "type": "cohort"}]}));
+    cohorts.insert("201".into(), json!({"type": "OR", "values": [{"key": "id", "value": 200, "type": "cohort"}]}));
+    let cyc = json!({"key": "cyc", "active": true, "filters": {"groups": [{"properties": [{"key": "id", "value": 200, "type": "cohort"}]}]}});
+    let doc = json!({"flags": [cohort_flag(), cyc, ok_flag("other")], "cohorts": cohorts});
+    let snap = FlagSnapshot::from_json(doc.to_string().as_bytes()).unwrap();
+    let ctx = EvaluationContext::new("u");
+    assert_eq!(kind(snap.evaluate("c", &ctx)), Some(InconclusiveKind::InvalidValue));
+    assert_eq!(kind(snap.evaluate("cyc", &ctx)), Some(InconclusiveKind::InvalidValue));
+    assert!(snap.broken_cohorts().iter().any(|c| c.reason.contains("cycle")));
+    assert!(snap.evaluate("other", &ctx).value().unwrap().is_enabled());
+}
+
+fn depends_on(key: &str, dep: &str) -> Value {
+    json!({"key": key, "active": true, "filters": {"groups": [{"properties": [
+        {"key": dep, "value": true, "operator": "flag_evaluates_to", "type": "flag", "dependency_chain": [dep]}]}]}})
+}
+
+#[test]
+fn dependency_chains_beyond_the_limit_and_cycles_are_inconclusive() {
+    let mut flags: Vec<Value> = (0..200).map(|i| depends_on(&format!("f{i}"), &format!("f{}", i + 1))).collect();
+    flags.push(ok_flag("f200"));
+    flags.push(depends_on("x", "y"));
+    flags.push(depends_on("y", "x"));
+    flags.push(depends_on("short", "f190"));
+    let snap = FlagSnapshot::from_json(json!({"flags": flags}).to_string().as_bytes()).unwrap();
+    let ctx = EvaluationContext::new("u");
+    assert_eq!(kind(snap.evaluate("f0", &ctx)), Some(InconclusiveKind::Dependency));
+    assert_eq!(kind(snap.evaluate("x", &ctx)), Some(InconclusiveKind::Dependency));
+    assert!(snap.evaluate("short", &ctx).value().unwrap().is_enabled());
+    // The bulk path agrees, and evaluates without overflowing.
+    let all = snap.evaluate_all(&ctx);
+    assert_eq!(all.len(), 204);
+}
+
+#[test]
+fn oversized_regex_is_inconclusive_and_invalid_regex_is_false() {
+    let big = "a".repeat(20_000);
+    let doc = json!({"flags": [
+        {"key": "big", "active": true, "filters": {"groups": [{"properties": [{"key": "p", "value": big, "operator": "regex", "type": "person"}]}]}},
+        {"key": "bad", "active": true, "filters": {"groups": [{"properties": [{"key": "p", "value": "(", "operator": "not_regex", "type": "person"}]}]}}
+    ]});
+    let snap = FlagSnapshot::from_json(doc.to_string().as_bytes()).unwrap();
+    let ctx = EvaluationContext::new("u").with_person_property("p", "aaa");
+    assert_eq!(kind(snap.evaluate("big", &ctx)), Some(InconclusiveKind::InvalidValue));
+    assert!(!snap.evaluate("bad", &ctx).value().unwrap().is_enabled());
+}
+
+#[test]
+fn catastrophic_regex_finishes_in_microseconds() {
+    let doc = json!({"flags": [{"key": "evil", "active": true, "filters": {"groups": [{"properties": [
+        {"key": "p", "value": "(a+)+$", "operator": "regex", "type": "person"}]}]}}]});
+    let snap = FlagSnapshot::from_json(doc.to_string().as_bytes()).unwrap();
+    let ctx = EvaluationContext::new("u").with_person_property("p", format!("{}b", "a".repeat(30)));
+    assert!(!snap.evaluate("evil", &ctx).value().unwrap().is_enabled());
+}
