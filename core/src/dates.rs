@@ -2,8 +2,8 @@
 //! in UTC (the definitions carry no team time zone; UTC is the server's default).
 //!
 //! Filter values are parsed once at load time, except relative dates (`-7d`, `3m`), which are anchored to
-//! "now" at evaluation. Formats the server accepts only through its generic fallback parser are reported
-//! as undecidable rather than guessed.
+//! "now" at evaluation. Formats outside the explicit list go to the same generic parser the server falls
+//! back to (`dateparser`, naive input read as UTC); what that cannot read is not a date (no match).
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde_json::Value;
@@ -14,9 +14,7 @@ pub(crate) enum DateSpec {
     Absolute(DateTime<Utc>),
     /// `number` units back from now; unit is one of `h d w m y`.
     Relative { number: i64, unit: u8 },
-    /// Not one of the forms we parse exactly; the server may still parse it.
-    Unsupported,
-    /// Cannot be a date on the server either.
+    /// Not a date (the filter does not match).
     Invalid,
 }
 
@@ -107,7 +105,10 @@ pub(crate) fn parse_date_str(s: &str) -> DateSpec {
             return DateSpec::Absolute(n.and_utc());
         }
     }
-    DateSpec::Unsupported
+    match dateparser::parse_with_timezone(s, &Utc) {
+        Ok(d) => DateSpec::Absolute(d),
+        Err(_) => DateSpec::Invalid,
+    }
 }
 
 /// A filter's date value: only strings can be dates.
@@ -173,8 +174,8 @@ mod tests {
 
     #[test]
     fn relative_rejects_large_and_bad_units() {
-        assert_eq!(parse_date_str("10000d"), DateSpec::Unsupported);
-        assert_eq!(parse_date_str("3x"), DateSpec::Unsupported);
+        assert_eq!(parse_date_str("10000d"), DateSpec::Invalid);
+        assert_eq!(parse_date_str("3x"), DateSpec::Invalid);
         assert!(matches!(parse_date_str("0009999d"), DateSpec::Relative { number: 9999, .. }));
     }
 
@@ -186,7 +187,11 @@ mod tests {
             DateSpec::Absolute(Utc.with_ymd_and_hms(2024, 6, 1, 8, 0, 0).unwrap())
         );
         assert_eq!(parse_date_str("2024-06-01 10:30"), DateSpec::Absolute(Utc.with_ymd_and_hms(2024, 6, 1, 10, 30, 0).unwrap()));
-        assert_eq!(parse_date_str("June 1st"), DateSpec::Unsupported);
+        assert_eq!(parse_date_str("not a date"), DateSpec::Invalid);
+        assert_eq!(
+            parse_date_str("Sat, 01 Jun 2024 10:00:00 +0000"),
+            DateSpec::Absolute(Utc.with_ymd_and_hms(2024, 6, 1, 10, 0, 0).unwrap())
+        );
     }
 
     #[test]

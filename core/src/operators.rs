@@ -300,9 +300,6 @@ impl Operator {
             },
             Operator::Date { op, value } => {
                 let prop = dates::parse_property_value(o);
-                if matches!(prop, DateSpec::Unsupported) || matches!(value, DateSpec::Unsupported) {
-                    return Err(InconclusiveKind::InvalidValue);
-                }
                 let now_cell = std::cell::OnceCell::new();
                 let mut now_fn = Some(now);
                 let mut get_now = || *now_cell.get_or_init(|| (now_fn.take().expect("now taken once"))());
