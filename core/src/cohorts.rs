@@ -15,8 +15,8 @@ pub(crate) enum CohortRef {
     Compiled(usize),
     /// Not in the definitions (e.g. a static cohort): undecidable locally.
     Missing(String),
-    /// In the definitions but unusable (malformed, cyclic, too deep); the string says why.
-    Broken(String, String),
+    /// In the definitions but unusable (malformed, cyclic, too deep); the snapshot reports why.
+    Broken(String),
 }
 
 #[derive(Debug)]
@@ -68,8 +68,8 @@ impl Compiler<'_> {
     }
 
     fn broken(&mut self, id: &str, why: String) -> CohortRef {
-        self.broken_cohorts.push((id.to_owned(), why.clone()));
-        CohortRef::Broken(id.to_owned(), why)
+        self.broken_cohorts.push((id.to_owned(), why));
+        CohortRef::Broken(id.to_owned())
     }
 
     fn compile_node(&mut self, node: &CohortNode, reads: &mut PropertyKeys) -> Result<Node, String> {

@@ -285,7 +285,7 @@ impl<'s, 'c> Evaluator<'s, 'c> {
                     self.node(&snap.cohorts[*i].root).negate_if(!member)
                 }
                 CohortRef::Missing(id) => Tri::Unknown(InconclusiveKind::MissingCohort, id),
-                CohortRef::Broken(id, _) => Tri::Unknown(InconclusiveKind::InvalidValue, id),
+                CohortRef::Broken(id) => Tri::Unknown(InconclusiveKind::InvalidValue, id),
             },
             Filter::Flag { flag, key, expected } => self.dependency(*flag, key, expected),
             Filter::Const(b) => Tri::from_bool(*b),
