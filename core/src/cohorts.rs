@@ -77,7 +77,14 @@ impl Compiler<'_> {
             CohortNode::Group { all, values } => {
                 let mut entries = Vec::with_capacity(values.len());
                 for v in values {
-                    entries.push(self.compile_node(v, reads)?);
+                    let mut node = self.compile_node(v, reads)?;
+                    // As on the server: inside an OR group, `negation` on a cohort entry is not applied.
+                    if let Node::Leaf { negate, filter: Filter::Cohort { .. } } = &mut node {
+                        if !*all {
+                            *negate = false;
+                        }
+                    }
+                    entries.push(node);
                 }
                 Ok(Node::Group { all: *all, entries })
             }

@@ -293,10 +293,14 @@ impl Compiler<'_> {
         let operator = f.operator.as_deref().unwrap_or("exact");
         match f.kind.as_deref().unwrap_or("person") {
             "cohort" => {
-                let member = match operator {
-                    "in" | "exact" => true,
-                    "not_in" => false,
-                    other => return Ok(Filter::Undecidable(InconclusiveKind::UnknownOperator, other.to_owned())),
+                // The server accepts only `in` / `not_in` (or none); the SDKs read `exact` as `in`. Where
+                // they disagree we do not guess.
+                let member = match f.operator.as_deref() {
+                    None | Some("in") => true,
+                    Some("not_in") => false,
+                    Some(other) => {
+                        return Ok(Filter::Undecidable(InconclusiveKind::UnknownOperator, other.to_owned()))
+                    }
                 };
                 let id = match &f.value {
                     Value::String(s) => s.clone(),

@@ -127,9 +127,9 @@ impl EvaluationContext {
         }
     }
 
-    /// The group of a type, only if its key was passed.
+    /// The group of a type, only if a non-empty key was passed (the server treats an empty key as absent).
     pub(crate) fn group(&self, group_type: &str) -> Option<&GroupEntry> {
-        self.groups.get(group_type).filter(|g| g.key.is_string())
+        self.groups.get(group_type).filter(|g| g.key.as_str().is_some_and(|k| !k.is_empty()))
     }
 }
 

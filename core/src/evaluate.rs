@@ -201,7 +201,8 @@ impl<'s, 'c> Evaluator<'s, 'c> {
         }
         let (value, code, index) = final_value.unwrap_or_else(|| match best {
             Some((code, i)) => (FlagValue::Bool(false), code, Some(i)),
-            None => (FlagValue::Bool(false), ReasonCode::NoConditionMatch, None),
+            // The server seeds its reason with `no_group_type`: a flag without conditions reports it.
+            None => (FlagValue::Bool(false), ReasonCode::NoGroupType, None),
         });
         if let Some((kind, detail)) = first_unknown {
             if conflict || could.is_some_and(|c| c != value) {

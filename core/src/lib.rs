@@ -37,3 +37,5 @@ pub use reasons::{
 };
 pub use compile::PropertyKeys;
 pub use snapshot::{DocumentError, FlagInfo, FlagSnapshot, SkippedCohort, SkippedFlag};
+#[cfg(feature = "client")]
+pub mod client;

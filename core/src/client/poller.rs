@@ -208,6 +208,7 @@ pub struct Poller {
     jitter: Jitter,
     last_error: Option<PollError>,
     last_success: Option<Instant>,
+    reload_pending: bool,
 }
 
 impl Poller {
@@ -225,6 +226,7 @@ impl Poller {
             jitter: Jitter::new(seed),
             last_error: None,
             last_success: None,
+            reload_pending: false,
         }
     }
 
@@ -284,6 +286,11 @@ impl Poller {
     /// Asks for a fetch as soon as possible. A `Retry-After` still in force is honoured (the fetch is
     /// moved to its end). Returns the time the fetch is now due.
     pub fn request_reload(&mut self, now: Instant) -> Instant {
+        if self.in_flight.is_some() {
+            // Fetch again once the current one completes (it may have started before the change).
+            self.reload_pending = true;
+            return now;
+        }
         let earliest = match self.rate_limited_until {
             Some(t) if t > now => t,
             _ => now,
@@ -292,6 +299,13 @@ impl Poller {
             self.next_at = earliest;
         }
         self.next_at
+    }
+
+    /// Forgets a fetch that can never complete (the process forked while it was in flight) and makes the
+    /// next fetch due now.
+    pub fn reset_in_flight(&mut self, now: Instant) {
+        self.in_flight = None;
+        self.next_at = now;
     }
 
     /// The in-flight fetch was abandoned (cancelled, shut down): retry after the transient backoff.
@@ -315,6 +329,19 @@ impl Poller {
             return PollOutcome::Stale;
         }
         self.in_flight = None;
+        let outcome = self.settle(now, result, load);
+        if std::mem::take(&mut self.reload_pending) {
+            self.request_reload(now);
+        }
+        outcome
+    }
+
+    fn settle<T, E: fmt::Display>(
+        &mut self,
+        now: Instant,
+        result: &FetchResult,
+        load: impl FnOnce(&[u8]) -> Result<T, E>,
+    ) -> PollOutcome<T> {
         let resp = match result {
             FetchResult::Failed(e) => return self.transient(now, PollError::Transport(e.clone())),
             FetchResult::Response(r) => r,

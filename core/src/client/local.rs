@@ -1,0 +1,618 @@
+//! [`Client`]: local evaluation from polled definitions, with `/flags` as the fallback.
+//!
+//! Evaluation reads the current [`FlagSnapshot`] through an `ArcSwap` (no lock, never blocked by
+//! polling). New definitions are compiled on the driver thread (or in `tick()`), then swapped in whole.
+//!
+//! **Bulk merge (D31).** `get_all_flags` evaluates everything locally; if some flags are inconclusive it
+//! asks `/flags` once, for those keys only, and fills only them: a local answer is exact, so it is never
+//! replaced by a remote one. With no definitions loaded at all, every flag comes from `/flags`.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use arc_swap::ArcSwap;
+
+use crate::{Evaluation, EvaluationContext, FlagSnapshot};
+
+use super::cache::{self, CacheEntry};
+use super::config::{Config, DriverMode};
+use super::driver::{lock, DoneGuard, Parts, RunError, WorkerSlot};
+use super::error::{ClientError, PollError, RemoteError, WaitError};
+use super::events::{flag_called_event, EventDedupe};
+use super::poller::{FetchResult, PollOutcome, Poller, PollerConfig};
+use super::remote::{self, RemoteFlags};
+use super::transport;
+use super::types::{AllFlags, ClientStatus, DefinitionsUpdate, FlagDetails, TickOutcome, Unresolved};
+
+const CACHE_KIND: &str = "definitions";
+
+/// Per-call options of [`Client::get_flag_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlagOptions {
+    /// Do not ask `/flags` even if the flag is inconclusive.
+    pub only_evaluate_locally: bool,
+    /// Report a `$feature_flag_called` event (deduplicated) through `on_flag_called`.
+    pub send_event: bool,
+}
+
+impl Default for FlagOptions {
+    fn default() -> Self {
+        FlagOptions { only_evaluate_locally: false, send_event: true }
+    }
+}
+
+struct State {
+    poller: Poller,
+    ready: bool,
+    fetches: u64,
+    last_result: Option<Result<(), PollError>>,
+    last_success: Option<SystemTime>,
+    shut_down: bool,
+}
+
+pub(crate) struct Inner {
+    config: Arc<Config>,
+    snapshot: ArcSwap<FlagSnapshot>,
+    loaded_at_ms: AtomicI64,
+    state: Mutex<State>,
+    changed: Condvar,
+    worker: WorkerSlot,
+    dedupe: EventDedupe,
+}
+
+/// A feature-flag client evaluating locally. `Send + Sync`; share it behind an `Arc`.
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("config", &self.inner.config).field("flags", &self.inner.snapshot.load().len()).finish()
+    }
+}
+
+impl Client {
+    /// Creates the client, loads the disk cache if one is configured, and (in background mode) starts
+    /// polling at once. Does not wait for the first fetch: see [`wait_until_ready`](Self::wait_until_ready).
+    pub fn new(config: Config) -> Result<Client, ClientError> {
+        config.validate(true)?;
+        let mut pc = PollerConfig::new(config.poll_interval);
+        pc.max_backoff = config.max_backoff;
+        pc.jitter = config.jitter;
+        let inner = Arc::new(Inner {
+            dedupe: EventDedupe::new(config.dedupe_capacity),
+            config: Arc::new(config),
+            snapshot: ArcSwap::from_pointee(FlagSnapshot::empty()),
+            loaded_at_ms: AtomicI64::new(0),
+            state: Mutex::new(State {
+                poller: Poller::new(pc, Instant::now(), super::poller::Jitter::seed_from_environment()),
+                ready: false,
+                fetches: 0,
+                last_result: None,
+                last_success: None,
+                shut_down: false,
+            }),
+            changed: Condvar::new(),
+            worker: WorkerSlot::new(),
+        });
+        inner.load_cache();
+        let client = Client { inner };
+        client.parts()?;
+        Ok(client)
+    }
+
+    /// The worker parts of this process, (re)starting the worker after a fork.
+    fn parts(&self) -> Result<Parts, ClientError> {
+        let inner = self.inner.clone();
+        let (started, parts) = self.inner.worker.get(&self.inner.config, move |parts| {
+            let parts = parts.clone();
+            async move { poll_loop(inner, parts).await }
+        })?;
+        if started {
+            // After a fork an in-flight fetch of the parent can never complete here.
+            let mut st = lock(&self.inner.state);
+            if st.poller.in_flight() {
+                st.poller.reset_in_flight(Instant::now());
+            }
+        }
+        Ok(parts)
+    }
+
+    #[inline]
+    fn check_fork(&self) {
+        if self.inner.worker.needs_start() && !self.inner.worker.is_stopped() {
+            if let Err(e) = self.parts() {
+                log::warn!(target: "hogflags", "cannot restart the client after a fork: {e}");
+            }
+        }
+    }
+
+    /// The definitions currently loaded (for direct use of the engine).
+    pub fn snapshot(&self) -> Arc<FlagSnapshot> {
+        self.check_fork();
+        self.inner.snapshot.load_full()
+    }
+
+    /// One flag, with a deduplicated `$feature_flag_called` event.
+    pub fn get_flag(&self, key: &str, ctx: &EvaluationContext) -> Result<FlagDetails, Unresolved> {
+        self.get_flag_with(key, ctx, FlagOptions::default())
+    }
+
+    /// `Some(true/false)` when the flag resolves (a variant counts as enabled), `None` when it does not.
+    pub fn is_enabled(&self, key: &str, ctx: &EvaluationContext) -> Option<bool> {
+        self.get_flag(key, ctx).ok().map(|d| d.value.is_enabled())
+    }
+
+    /// One flag: locally, and from `/flags` if local evaluation is inconclusive and the fallback is on.
+    pub fn get_flag_with(&self, key: &str, ctx: &EvaluationContext, opts: FlagOptions) -> Result<FlagDetails, Unresolved> {
+        self.check_fork();
+        let cfg = &self.inner.config;
+        let (local, mut minimal_gate) = {
+            let snap = self.inner.snapshot.load();
+            let gate = snap.minimal_flag_called_events();
+            let local = match snap.evaluate(key, ctx) {
+                Evaluation::Decided(r) => {
+                    Ok(FlagDetails::from_local(&r, snap.flag(key).and_then(|i| i.has_experiment)))
+                }
+                Evaluation::Inconclusive(i) => {
+                    Err(Unresolved::Inconclusive { kind: i.kind, detail: i.detail.map(str::to_owned) })
+                }
+            };
+            (local, gate)
+        };
+        let outcome = match local {
+            Ok(d) => Ok(d),
+            Err(inconclusive) if opts.only_evaluate_locally || cfg.only_evaluate_locally || !cfg.fallback_to_remote => {
+                Err(inconclusive)
+            }
+            Err(_) => match self.remote_flags(ctx, Some(&[key])) {
+                Ok(rf) => {
+                    minimal_gate = rf.minimal_flag_called_events;
+                    if rf.quota_limited {
+                        Err(Unresolved::QuotaLimited)
+                    } else {
+                        rf.flags.get(key).cloned().ok_or(Unresolved::FlagMissing)
+                    }
+                }
+                Err(e) => Err(Unresolved::Remote(e)),
+            },
+        };
+        if opts.send_event {
+            self.emit(key, ctx, &outcome, minimal_gate);
+        }
+        outcome
+    }
+
+    fn emit(&self, key: &str, ctx: &EvaluationContext, outcome: &Result<FlagDetails, Unresolved>, minimal_gate: bool) {
+        let Some(cb) = &self.inner.config.on_flag_called else { return };
+        let response = outcome.as_ref().map(|d| d.value.to_json()).unwrap_or(serde_json::Value::Null);
+        let groups = ctx.groups().map(|(t, k)| (t.to_owned(), k.to_owned())).collect();
+        if self.inner.dedupe.first_time(ctx.distinct_id(), key, &response, &groups) {
+            let loaded = self.inner.loaded_at_ms.load(Ordering::Relaxed);
+            cb(flag_called_event(ctx, key, outcome, minimal_gate, (loaded > 0).then_some(loaded)));
+        }
+    }
+
+    /// Every flag: local values, plus `/flags` (once, for the undecided keys only) when needed (D31).
+    pub fn get_all_flags(&self, ctx: &EvaluationContext) -> AllFlags {
+        self.get_all_flags_with(ctx, false)
+    }
+
+    /// As [`get_all_flags`](Self::get_all_flags); `only_evaluate_locally` suppresses the `/flags` call.
+    pub fn get_all_flags_with(&self, ctx: &EvaluationContext, only_evaluate_locally: bool) -> AllFlags {
+        self.check_fork();
+        let cfg = &self.inner.config;
+        let snap = self.inner.snapshot.load_full();
+        let mut out = AllFlags::default();
+        let mut undecided: Vec<String> = Vec::new();
+        for (key, ev) in snap.evaluate_all(ctx) {
+            match ev {
+                Evaluation::Decided(r) => {
+                    let d = FlagDetails::from_local(&r, snap.flag(key).and_then(|i| i.has_experiment));
+                    out.flags.insert(key.to_owned(), d);
+                }
+                Evaluation::Inconclusive(i) => {
+                    undecided.push(key.to_owned());
+                    out.unresolved
+                        .insert(key.to_owned(), Unresolved::Inconclusive { kind: i.kind, detail: i.detail.map(str::to_owned) });
+                }
+            }
+        }
+        let remote_allowed = !only_evaluate_locally && !cfg.only_evaluate_locally && cfg.fallback_to_remote;
+        if !remote_allowed || (!snap.is_empty() && undecided.is_empty()) {
+            return out;
+        }
+        let keys: Vec<&str> = undecided.iter().map(String::as_str).collect();
+        out.remote_called = true;
+        match self.remote_flags(ctx, if snap.is_empty() { None } else { Some(&keys) }) {
+            Ok(rf) if rf.quota_limited => {
+                for k in &undecided {
+                    out.unresolved.insert(k.clone(), Unresolved::QuotaLimited);
+                }
+            }
+            Ok(rf) => {
+                for (k, d) in rf.flags {
+                    if !out.flags.contains_key(&k) {
+                        out.unresolved.remove(&k);
+                        out.flags.insert(k, d);
+                    }
+                }
+                for k in &undecided {
+                    if !out.flags.contains_key(k) {
+                        out.unresolved.insert(k.clone(), Unresolved::FlagMissing);
+                    }
+                }
+            }
+            Err(e) => {
+                for k in &undecided {
+                    out.unresolved.insert(k.clone(), Unresolved::Remote(e.clone()));
+                }
+                out.remote_error = Some(e);
+            }
+        }
+        out
+    }
+
+    /// Asks `/flags` directly (3 s timeout, one retry on transport errors, 502 and 504).
+    pub fn remote_flags(&self, ctx: &EvaluationContext, flag_keys: Option<&[&str]>) -> Result<RemoteFlags, RemoteError> {
+        let parts = self.parts().map_err(|_| RemoteError::ShutDown)?;
+        let config = self.inner.config.clone();
+        let body = serde_json::to_vec(&remote::request_body(&config, ctx, flag_keys))
+            .map_err(|e| RemoteError::Malformed(e.to_string()))?;
+        let http = parts.http.clone();
+        let timeout = config.remote_timeout * 2 + Duration::from_secs(2);
+        let fut = async move {
+            let bytes = transport::post_flags(&http, &config, &body).await?;
+            remote::parse_response(&bytes)
+        };
+        match parts.exec.run(fut, timeout) {
+            Ok(r) => r,
+            Err(RunError::Timeout) => Err(RemoteError::Timeout),
+            Err(RunError::OnDriverThread) => Err(RemoteError::OnDriverThread),
+            Err(RunError::InsideAsyncRuntime) => Err(RemoteError::Connection("called inside an async runtime in manual mode".into())),
+            Err(RunError::ShutDown) => Err(RemoteError::ShutDown),
+        }
+    }
+
+    /// Fetches definitions now and waits for that fetch (bounded by the definitions timeout plus any
+    /// `Retry-After` in force). `Ok` for 200 and 304.
+    pub fn reload(&self) -> Result<(), ClientError> {
+        let parts = self.parts()?;
+        if self.inner.config.driver == DriverMode::Manual {
+            let due_in = {
+                let mut st = lock(&self.inner.state);
+                let now = Instant::now();
+                st.poller.request_reload(now).saturating_duration_since(now)
+            };
+            if !due_in.is_zero() {
+                // Only a Retry-After in force defers a reload.
+                return Err(ClientError::Poll(PollError::RateLimited { retry_after: Some(due_in) }));
+            }
+            let t = self.tick()?;
+            return match t.error {
+                Some(e) => Err(e),
+                None => Ok(()),
+            };
+        }
+        let (target, wait) = {
+            let mut st = lock(&self.inner.state);
+            let now = Instant::now();
+            let target = st.fetches + if st.poller.in_flight() { 2 } else { 1 };
+            let due = st.poller.request_reload(now);
+            (target, due.saturating_duration_since(now))
+        };
+        parts.signals.wake.notify_one();
+        let deadline = Instant::now() + wait + self.inner.config.definitions_timeout * 2 + Duration::from_secs(2);
+        let mut st = lock(&self.inner.state);
+        while st.fetches < target {
+            if st.shut_down {
+                return Err(ClientError::ShutDown);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(st.poller.last_error().cloned().map(ClientError::Poll).unwrap_or(ClientError::Poll(
+                    PollError::Transport(super::error::TransportError::Timeout),
+                )));
+            }
+            st = self.inner.changed.wait_timeout(st, deadline - now).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0);
+        }
+        match &st.last_result {
+            Some(Err(e)) => Err(ClientError::Poll(e.clone())),
+            _ => Ok(()),
+        }
+    }
+
+    /// Waits until definitions are loaded (from the network or the disk cache). Returns early with
+    /// [`WaitError::Failed`] on 401, 403 or 402 before anything was loaded. In manual mode it drives the
+    /// fetches itself.
+    pub fn wait_until_ready(&self, timeout: Duration) -> Result<(), WaitError> {
+        self.check_fork();
+        let deadline = Instant::now() + timeout;
+        if self.inner.config.driver == DriverMode::Manual {
+            loop {
+                {
+                    let st = lock(&self.inner.state);
+                    if st.ready {
+                        return Ok(());
+                    }
+                    if let Some(Err(e)) = &st.last_result {
+                        if !e.is_transient() {
+                            return Err(WaitError::Failed(ClientError::Poll(e.clone())));
+                        }
+                    }
+                }
+                let now = Instant::now();
+                if now >= deadline {
+                    let st = lock(&self.inner.state);
+                    return Err(WaitError::Timeout { waited: timeout, last_error: st.poller.last_error().cloned().map(ClientError::Poll) });
+                }
+                match self.tick() {
+                    Ok(t) if !t.fetched => std::thread::sleep(t.next_tick_in.min(deadline - now).min(Duration::from_millis(50))),
+                    Ok(_) => {}
+                    Err(e) => return Err(WaitError::Failed(e)),
+                }
+            }
+        }
+        let mut st = lock(&self.inner.state);
+        loop {
+            if st.ready {
+                return Ok(());
+            }
+            if st.shut_down {
+                return Err(WaitError::ShutDown);
+            }
+            if let Some(Err(e)) = &st.last_result {
+                if !e.is_transient() {
+                    return Err(WaitError::Failed(ClientError::Poll(e.clone())));
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(WaitError::Timeout { waited: timeout, last_error: st.poller.last_error().cloned().map(ClientError::Poll) });
+            }
+            st = self.inner.changed.wait_timeout(st, deadline - now).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    /// Manual mode: fetches definitions if a fetch is due (blocking the calling thread for at most the
+    /// definitions timeout) and says when to call again.
+    pub fn tick(&self) -> Result<TickOutcome, ClientError> {
+        if self.inner.config.driver != DriverMode::Manual {
+            return Err(ClientError::NotManual);
+        }
+        let parts = self.parts()?;
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(ClientError::InsideAsyncRuntime);
+        }
+        let req = {
+            let mut st = lock(&self.inner.state);
+            let now = Instant::now();
+            match st.poller.begin(now) {
+                Some(r) => r,
+                None => {
+                    return Ok(TickOutcome { fetched: false, next_tick_in: st.poller.time_until_due(now), error: None });
+                }
+            }
+        };
+        let http = parts.http.clone();
+        let config = self.inner.config.clone();
+        let inm = req.if_none_match.clone();
+        let result = parts.exec.run(
+            async move { transport::fetch_definitions(&http, &config, inm.as_deref()).await },
+            Duration::MAX,
+        );
+        let result = match result {
+            Ok(r) => r,
+            Err(_) => {
+                lock(&self.inner.state).poller.abandon(Instant::now(), req.seq);
+                return Err(ClientError::InsideAsyncRuntime);
+            }
+        };
+        let error = self.inner.complete(req.seq, result);
+        let st = lock(&self.inner.state);
+        Ok(TickOutcome { fetched: true, next_tick_in: st.poller.time_until_due(Instant::now()), error: error.map(ClientError::Poll) })
+    }
+
+    /// Polling state (takes the bookkeeping lock briefly; not for the hot path).
+    pub fn status(&self) -> ClientStatus {
+        let st = lock(&self.inner.state);
+        ClientStatus {
+            ready: st.ready,
+            flags_loaded: self.inner.snapshot.load().len(),
+            etag: st.poller.etag().map(str::to_owned),
+            consecutive_failures: st.poller.consecutive_failures(),
+            last_error: st.poller.last_error().cloned().map(ClientError::Poll),
+            last_success: st.last_success,
+            fetches: st.fetches,
+        }
+    }
+
+    /// Stops polling and waits (bounded: 5 s) for the task to end; the last client of the process also
+    /// joins the driver thread. Idempotent. Evaluation keeps working on the last definitions.
+    pub fn shutdown(&self) {
+        {
+            let mut st = lock(&self.inner.state);
+            st.shut_down = true;
+        }
+        self.inner.changed.notify_all();
+        self.inner.worker.stop(true);
+    }
+}
+
+impl Drop for Client {
+    /// Signals the task to stop and returns at once; never waits for the network or a thread.
+    fn drop(&mut self) {
+        self.inner.worker.stop(false);
+    }
+}
+
+impl Inner {
+    fn load_cache(&self) {
+        let Some(path) = &self.config.cache_path else { return };
+        let entry = match cache::read(path, CACHE_KIND) {
+            Ok(e) => e,
+            Err(cache::CacheError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(e) => {
+                log::warn!(target: "hogflags", "ignoring the definitions cache: {e}");
+                return;
+            }
+        };
+        match FlagSnapshot::from_json(&entry.body) {
+            Ok(snap) => {
+                let n = snap.len();
+                self.snapshot.store(Arc::new(snap));
+                self.loaded_at_ms.store(entry.saved_at_ms, Ordering::Relaxed);
+                let mut st = lock(&self.state);
+                st.poller.loaded_from_cache(entry.etag.clone());
+                st.ready = true;
+                st.last_success = Some(SystemTime::now());
+                drop(st);
+                log::info!(target: "hogflags", "loaded {n} flags from the disk cache");
+                if let Some(cb) = &self.config.on_definitions_updated {
+                    cb(&DefinitionsUpdate { flags: n, skipped: Vec::new(), etag: entry.etag, cleared: false, from_cache: true });
+                }
+            }
+            Err(e) => log::warn!(target: "hogflags", "ignoring the definitions cache: {e}"),
+        }
+    }
+
+    /// Applies the result of fetch `seq`. Returns the error of this fetch, if it failed.
+    fn complete(&self, seq: u64, result: FetchResult) -> Option<PollError> {
+        let now = Instant::now();
+        // Compile outside the lock: the bookkeeping lock is only ever held for microseconds.
+        let mut compiled = match &result {
+            FetchResult::Response(r) if r.status == 200 => Some(FlagSnapshot::from_json(&r.body)),
+            _ => None,
+        };
+        let (outcome, etag) = {
+            let mut st = lock(&self.state);
+            let outcome = st.poller.complete(now, seq, &result, |_| {
+                compiled.take().unwrap_or_else(|| Err(crate::DocumentError::Malformed("no body".into())))
+            });
+            if !matches!(outcome, PollOutcome::Stale) {
+                st.fetches += 1;
+            }
+            match &outcome {
+                PollOutcome::Updated(_) | PollOutcome::NotModified => {
+                    st.ready = st.poller.has_definitions();
+                    st.last_success = Some(SystemTime::now());
+                    st.last_result = Some(Ok(()));
+                }
+                PollOutcome::Cleared(e) => {
+                    st.ready = false;
+                    st.last_result = Some(Err(e.clone()));
+                }
+                PollOutcome::Failed(e) => st.last_result = Some(Err(e.clone())),
+                PollOutcome::Stale => {}
+            }
+            (outcome, st.poller.etag().map(str::to_owned))
+        };
+        let error = match outcome {
+            PollOutcome::Updated(snap) => {
+                let n = snap.len();
+                let skipped: Vec<(String, String)> = snap.skipped().iter().map(|s| (s.key.clone(), s.reason.clone())).collect();
+                self.snapshot.store(Arc::new(snap));
+                self.loaded_at_ms.store(cache::now_ms(), Ordering::Relaxed);
+                self.changed.notify_all();
+                log::info!(target: "hogflags", "loaded {n} flag definitions ({} skipped)", skipped.len());
+                for (k, why) in &skipped {
+                    log::warn!(target: "hogflags", "flag {k} skipped: {why}");
+                }
+                if let (Some(path), FetchResult::Response(r)) = (&self.config.cache_path, &result) {
+                    let entry = CacheEntry {
+                        kind: CACHE_KIND.into(),
+                        etag: etag.clone(),
+                        saved_at_ms: cache::now_ms(),
+                        distinct_id: None,
+                        body: r.body.clone(),
+                    };
+                    if let Err(e) = cache::write(path, &entry) {
+                        log::warn!(target: "hogflags", "cannot write the definitions cache: {e}");
+                        self.report(&ClientError::Cache(e.to_string()));
+                    }
+                }
+                if let Some(cb) = &self.config.on_definitions_updated {
+                    cb(&DefinitionsUpdate { flags: n, skipped, etag, cleared: false, from_cache: false });
+                }
+                None
+            }
+            PollOutcome::NotModified => {
+                self.changed.notify_all();
+                log::debug!(target: "hogflags", "definitions not modified");
+                None
+            }
+            PollOutcome::Cleared(e) => {
+                self.snapshot.store(Arc::new(FlagSnapshot::empty()));
+                self.changed.notify_all();
+                log::error!(target: "hogflags", "{e}");
+                self.report(&ClientError::Poll(e.clone()));
+                if let Some(cb) = &self.config.on_definitions_updated {
+                    cb(&DefinitionsUpdate { flags: 0, skipped: Vec::new(), etag: None, cleared: true, from_cache: false });
+                }
+                Some(e)
+            }
+            PollOutcome::Failed(e) => {
+                self.changed.notify_all();
+                if e.is_transient() {
+                    log::warn!(target: "hogflags", "{e}");
+                } else {
+                    log::error!(target: "hogflags", "{e}");
+                }
+                self.report(&ClientError::Poll(e.clone()));
+                Some(e)
+            }
+            PollOutcome::Stale => None,
+        };
+        error
+    }
+
+    fn report(&self, e: &ClientError) {
+        if let Some(cb) = &self.config.on_error {
+            cb(e);
+        }
+    }
+}
+
+/// The background task of one client: sleep until due (or woken), fetch, apply; until stopped.
+async fn poll_loop(inner: Arc<Inner>, parts: Parts) {
+    let signals = parts.signals.clone();
+    let _done = DoneGuard(signals.clone());
+    loop {
+        if inner.worker.is_stopped() {
+            break;
+        }
+        let begin = {
+            let mut st = lock(&inner.state);
+            let now = Instant::now();
+            match st.poller.begin(now) {
+                Some(r) => Ok(r),
+                None => Err(st.poller.time_until_due(now)),
+            }
+        };
+        let req = match begin {
+            Ok(r) => r,
+            Err(wait) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = signals.wake.notified() => {}
+                    _ = signals.stop.notified() => break,
+                }
+                continue;
+            }
+        };
+        let fetched = tokio::select! {
+            r = transport::fetch_definitions(&parts.http, &inner.config, req.if_none_match.as_deref()) => Some(r),
+            _ = signals.stop.notified() => None,
+        };
+        match fetched {
+            Some(result) => {
+                inner.complete(req.seq, result);
+            }
+            None => {
+                lock(&inner.state).poller.abandon(Instant::now(), req.seq);
+                break;
+            }
+        }
+    }
+}

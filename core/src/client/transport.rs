@@ -1,0 +1,149 @@
+//! HTTP with reqwest (rustls, gzip; no OpenSSL): the two requests the client makes, and nothing else.
+//!
+//! Errors are turned into [`TransportError`] text from `reqwest::Error::without_url`, so the `token` in
+//! the definitions URL never reaches a log or an error message.
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RETRY_AFTER};
+
+use super::config::Config;
+use super::error::{RemoteError, TransportError};
+use super::poller::{FetchResult, HttpResponse};
+
+/// Builds the HTTP client of one Client (one per process: rebuilt after a fork).
+pub(crate) fn build_http(config: &Config) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
+        .use_rustls_tls()
+        .gzip(true)
+        .user_agent(config.user_agent.clone())
+        .connect_timeout(config.definitions_timeout.min(Duration::from_secs(10)))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(4);
+    if !config.use_system_proxy {
+        b = b.no_proxy();
+    }
+    b.build().map_err(|e| describe(&e.without_url()))
+}
+
+/// The text of an error and its causes, without any URL.
+fn describe(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+pub(crate) fn classify(e: reqwest::Error) -> TransportError {
+    let timeout = e.is_timeout();
+    let connect = e.is_connect();
+    let body = e.is_body() || e.is_decode();
+    let text = describe(&e.without_url());
+    if timeout {
+        TransportError::Timeout
+    } else if connect {
+        TransportError::Connect(text)
+    } else if body {
+        TransportError::Body(text)
+    } else {
+        TransportError::Other(text)
+    }
+}
+
+fn encode_query(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// `GET {host}/flags/definitions?token=…&send_cohorts` with `Authorization: Bearer` (D28).
+pub(crate) async fn fetch_definitions(http: &reqwest::Client, config: &Config, if_none_match: Option<&str>) -> FetchResult {
+    let Some(secret) = &config.secret_key else {
+        return FetchResult::Failed(TransportError::Other("no secret key configured".into()));
+    };
+    let url = format!(
+        "{}/flags/definitions?token={}&send_cohorts",
+        config.host,
+        encode_query(config.project_api_key.expose())
+    );
+    let mut req = http.get(url).timeout(config.definitions_timeout);
+    match HeaderValue::from_str(&format!("Bearer {}", secret.expose())) {
+        Ok(mut v) => {
+            v.set_sensitive(true);
+            req = req.header(AUTHORIZATION, v);
+        }
+        Err(_) => return FetchResult::Failed(TransportError::Other("the secret key is not a valid header value".into())),
+    }
+    if let Some(tag) = if_none_match {
+        if let Ok(v) = HeaderValue::from_str(tag) {
+            req = req.header(IF_NONE_MATCH, v);
+        }
+    }
+    let resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) => return FetchResult::Failed(classify(e)),
+    };
+    let status = resp.status().as_u16();
+    let header = |name| resp.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned);
+    let etag = header(ETAG);
+    let retry_after = header(RETRY_AFTER);
+    let body = match resp.bytes().await {
+        Ok(b) => b.to_vec(),
+        Err(e) => {
+            // A status without a body still means something (e.g. a 401 whose body broke off).
+            let err = classify(e);
+            return if status == 200 { FetchResult::Failed(err) } else {
+                FetchResult::Response(HttpResponse { status, etag, retry_after, body: Vec::new() })
+            };
+        }
+    };
+    FetchResult::Response(HttpResponse { status, etag, retry_after, body })
+}
+
+/// One `POST {host}/flags/?v=2`; returns the status and body.
+async fn post_flags_once(http: &reqwest::Client, config: &Config, body: &[u8]) -> Result<(u16, Vec<u8>), RemoteError> {
+    let url = format!("{}/flags/?v=2", config.host);
+    let resp = http
+        .post(url)
+        .timeout(config.remote_timeout)
+        .header(CONTENT_TYPE, "application/json")
+        .body(body.to_vec())
+        .send()
+        .await
+        .map_err(|e| RemoteError::from_transport(classify(e)))?;
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.map_err(|e| RemoteError::from_transport(classify(e)))?;
+    Ok((status, bytes.to_vec()))
+}
+
+/// `POST /flags/?v=2` with PostHog's retry rule: one retry, after 300 ms, on transport errors, timeouts,
+/// 502 and 504. Returns the body of a 200.
+pub(crate) async fn post_flags(http: &reqwest::Client, config: &Config, body: &[u8]) -> Result<Vec<u8>, RemoteError> {
+    let mut attempt = 0;
+    loop {
+        let err = match post_flags_once(http, config, body).await {
+            Ok((200, b)) => return Ok(b),
+            Ok((status, _)) => RemoteError::Status { status },
+            Err(e) => e,
+        };
+        if attempt >= 1 || !err.retryable() {
+            return Err(err);
+        }
+        attempt += 1;
+        log::debug!(target: "hogflags", "/flags failed ({err}); retrying once");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
