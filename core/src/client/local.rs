@@ -485,28 +485,22 @@ impl Inner {
             FetchResult::Response(r) if r.status == 200 => Some(FlagSnapshot::from_json(&r.body)),
             _ => None,
         };
+        // Phase 1: the poller decides (bookkeeping lock, microseconds).
         let (outcome, etag) = {
             let mut st = lock(&self.state);
             let outcome = st.poller.complete(now, seq, &result, |_| {
                 compiled.take().unwrap_or_else(|| Err(crate::DocumentError::Malformed("no body".into())))
             });
-            if !matches!(outcome, PollOutcome::Stale) {
-                st.fetches += 1;
-            }
-            match &outcome {
-                PollOutcome::Updated(_) | PollOutcome::NotModified => {
-                    st.ready = st.poller.has_definitions();
-                    st.last_success = Some(SystemTime::now());
-                    st.last_result = Some(Ok(()));
-                }
-                PollOutcome::Cleared(e) => {
-                    st.ready = false;
-                    st.last_result = Some(Err(e.clone()));
-                }
-                PollOutcome::Failed(e) => st.last_result = Some(Err(e.clone())),
-                PollOutcome::Stale => {}
-            }
             (outcome, st.poller.etag().map(str::to_owned))
+        };
+        if matches!(outcome, PollOutcome::Stale) {
+            return None;
+        }
+        // Phase 2: effects (swap, cache, log, callbacks). Phase 3 then publishes the fetch as complete, so
+        // whoever waits for it (reload, wait_until_ready) sees its effects and its callbacks done.
+        let result_for_waiters: Result<(), PollError> = match &outcome {
+            PollOutcome::Cleared(e) | PollOutcome::Failed(e) => Err(e.clone()),
+            _ => Ok(()),
         };
         let error = match outcome {
             PollOutcome::Updated(snap) => {
@@ -514,7 +508,6 @@ impl Inner {
                 let skipped: Vec<(String, String)> = snap.skipped().iter().map(|s| (s.key.clone(), s.reason.clone())).collect();
                 self.snapshot.store(Arc::new(snap));
                 self.loaded_at_ms.store(cache::now_ms(), Ordering::Relaxed);
-                self.changed.notify_all();
                 log::info!(target: "hogflags", "loaded {n} flag definitions ({} skipped)", skipped.len());
                 for (k, why) in &skipped {
                     log::warn!(target: "hogflags", "flag {k} skipped: {why}");
@@ -538,13 +531,11 @@ impl Inner {
                 None
             }
             PollOutcome::NotModified => {
-                self.changed.notify_all();
                 log::debug!(target: "hogflags", "definitions not modified");
                 None
             }
             PollOutcome::Cleared(e) => {
                 self.snapshot.store(Arc::new(FlagSnapshot::empty()));
-                self.changed.notify_all();
                 log::error!(target: "hogflags", "{e}");
                 self.report(&ClientError::Poll(e.clone()));
                 if let Some(cb) = &self.config.on_definitions_updated {
@@ -553,7 +544,6 @@ impl Inner {
                 Some(e)
             }
             PollOutcome::Failed(e) => {
-                self.changed.notify_all();
                 if e.is_transient() {
                     log::warn!(target: "hogflags", "{e}");
                 } else {
@@ -564,6 +554,20 @@ impl Inner {
             }
             PollOutcome::Stale => None,
         };
+        {
+            let mut st = lock(&self.state);
+            st.fetches += 1;
+            match &result_for_waiters {
+                Ok(()) => {
+                    st.ready = st.poller.has_definitions();
+                    st.last_success = Some(SystemTime::now());
+                }
+                Err(PollError::QuotaLimited) => st.ready = false,
+                Err(_) => {}
+            }
+            st.last_result = Some(result_for_waiters);
+        }
+        self.changed.notify_all();
         error
     }
 

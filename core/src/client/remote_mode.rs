@@ -328,8 +328,6 @@ impl Inner {
         changed.extend(old.flags.keys().filter(|k| !new_values.flags.contains_key(*k)).cloned());
         changed.sort();
         let snapshot = new_values.flags.clone();
-        self.values.store(Arc::new(new_values));
-        self.changed.notify_all();
         if quota {
             log::error!(target: "hogflags", "{}", RemoteError::QuotaLimited);
             if let Some(cb) = &self.config.on_error {
@@ -347,6 +345,9 @@ impl Inner {
                 log::warn!(target: "hogflags", "cannot write the flags cache: {e}");
             }
         }
+        // Published after the cache write, so a caller that sees the values also finds them on disk.
+        self.values.store(Arc::new(new_values));
+        self.changed.notify_all();
         if !changed.is_empty() {
             if let Some(cb) = &self.config.on_flags_changed {
                 cb(&FlagsChanged { changed: changed.clone(), flags: snapshot });

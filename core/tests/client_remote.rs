@@ -1,0 +1,341 @@
+//! Remote evaluation: the `/flags` fallback (single and bulk, D31), its request body (D33), retries,
+//! timeouts and quota; `$feature_flag_called` events and their bounded dedupe; remote mode for mobile.
+#![cfg(feature = "client")]
+
+mod client_support;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use client_support::*;
+use hogflags::client::{Client, FlagCalledEvent, FlagOptions, FlagValue, RemoteClient, RemoteError, Source, Unresolved};
+use hogflags::{EvaluationContext, InconclusiveKind};
+
+fn ready(server: &TestServer, cfg: hogflags::client::Config) -> Client {
+    let _ = server;
+    let c = Client::new(cfg).unwrap();
+    c.wait_until_ready(Duration::from_secs(5)).unwrap();
+    c
+}
+
+fn pro_props() -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("plan".into(), "pro".into());
+    m
+}
+
+#[test]
+fn inconclusive_flag_falls_back_to_flags_endpoint() {
+    let server = start_server(defs(1, &[("a", true)]));
+    server.set_person_properties("user-1", pro_props()); // the "database" knows the plan
+    let client = ready(&server, config(&server.url()));
+    let ctx = EvaluationContext::new("user-1");
+    let d = client.get_flag("beta", &ctx).expect("remote answers");
+    assert_eq!(d.source, Source::Remote);
+    assert_eq!(d.value, FlagValue::Bool(true));
+    assert_eq!(d.payload, Some(serde_json::json!({"color": "blue"})), "payload string parsed");
+    assert_eq!(d.reason.as_ref().map(|r| r.code.as_str()), Some("condition_match"));
+    assert_eq!((d.flag_id, d.version), (Some(1), Some(3)));
+    assert!(d.request_id.is_some());
+    let local = client.get_flag("a", &ctx).unwrap();
+    assert_eq!(local.source, Source::Local);
+    assert_eq!(server.stats().flags_requests, 1, "decided flags never call /flags");
+}
+
+#[test]
+fn only_local_and_disabled_fallback_never_call_flags() {
+    let server = start_server(defs(1, &[("a", true)]));
+    let client = ready(&server, config(&server.url()));
+    let ctx = EvaluationContext::new("user-1");
+    let opts = FlagOptions { only_evaluate_locally: true, send_event: false };
+    match client.get_flag_with("beta", &ctx, opts) {
+        Err(Unresolved::Inconclusive { kind, detail }) => {
+            assert_eq!(kind, InconclusiveKind::MissingProperty);
+            assert_eq!(detail.as_deref(), Some("plan"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let strict = ready(&server, config(&server.url()).only_evaluate_locally(true));
+    assert!(matches!(strict.get_flag("beta", &ctx), Err(Unresolved::Inconclusive { .. })));
+    let all = strict.get_all_flags(&ctx);
+    assert!(!all.remote_called && all.flags.contains_key("a") && all.unresolved.contains_key("beta"));
+    assert_eq!(server.stats().flags_requests, 0);
+}
+
+#[test]
+fn bulk_local_results_win_and_remote_fills_only_undecided_keys() {
+    let server = start_server(defs(1, &[("a", true), ("b", false)]));
+    server.set_person_properties("user-1", pro_props());
+    let client = ready(&server, config(&server.url()).poll_interval(Duration::from_secs(60)));
+    // The server now disagrees with the client's definitions about `a` and `b`.
+    server.set_definitions(&defs(2, &[("a", false), ("b", true)]));
+    let all = client.get_all_flags(&EvaluationContext::new("user-1"));
+    assert!(all.remote_called);
+    assert_eq!(all.flags["a"].value, FlagValue::Bool(true), "local answer kept (D31)");
+    assert_eq!(all.flags["a"].source, Source::Local);
+    assert_eq!(all.flags["b"].value, FlagValue::Bool(false));
+    assert_eq!(all.flags["beta"].source, Source::Remote, "undecided key filled remotely");
+    assert_eq!(all.flags["beta"].value, FlagValue::Bool(true));
+    assert!(all.unresolved.is_empty(), "{:?}", all.unresolved);
+    let sent = server.stats().last_flags_request.unwrap();
+    assert_eq!(sent["flag_keys_to_evaluate"], serde_json::json!(["beta"]), "one request, only the undecided keys");
+    assert_eq!(server.stats().flags_requests, 1);
+}
+
+#[test]
+fn bulk_with_nothing_loaded_asks_for_every_flag() {
+    let server = start_server(defs(1, &[("a", true)]));
+    let client = Client::new(config(&server.url()).secret_key("phs_wrong")).unwrap();
+    let _ = client.wait_until_ready(Duration::from_secs(3));
+    let all = client.get_all_flags(&EvaluationContext::new("user-1"));
+    assert!(all.remote_called);
+    assert_eq!(all.flags["a"].source, Source::Remote);
+    assert!(server.stats().last_flags_request.unwrap().get("flag_keys_to_evaluate").is_none());
+    // `beta` is undecidable on the server too (no stored plan): reported failed, so it is missing here.
+    assert!(!all.flags.contains_key("beta"));
+}
+
+#[test]
+fn remote_failure_leaves_undecided_keys_unresolved_with_a_typed_error() {
+    let server = start_server(defs(1, &[("a", true)]));
+    let client = ready(&server, config(&server.url()));
+    server.inject(Fault::status(FaultTarget::Flags, 500));
+    let all = client.get_all_flags(&EvaluationContext::new("user-1"));
+    assert_eq!(all.remote_error, Some(RemoteError::Status { status: 500 }));
+    assert_eq!(all.unresolved["beta"], Unresolved::Remote(RemoteError::Status { status: 500 }));
+    assert_eq!(all.flags["a"].value, FlagValue::Bool(true), "local values still returned");
+    assert_eq!(RemoteError::Status { status: 500 }.code(), "api_error_500");
+}
+
+#[test]
+fn request_body_has_both_key_and_device_id_spellings() {
+    let server = start_server(defs(1, &[("a", true)]));
+    let client = ready(&server, config(&server.url()));
+    let ctx = EvaluationContext::new("user-9")
+        .with_person_property("email", "x@example.com")
+        .with_group("company", "acme")
+        .with_group_properties("company", [("size".to_string(), serde_json::json!(40))].into_iter().collect())
+        .with_device_id("dev-1");
+    let _ = client.get_flag("beta", &ctx);
+    let b = server.stats().last_flags_request.unwrap();
+    assert_eq!(b["token"], PROJECT_KEY);
+    assert_eq!(b["api_key"], PROJECT_KEY);
+    assert_eq!(b["distinct_id"], "user-9");
+    assert_eq!(b["groups"], serde_json::json!({"company": "acme"}));
+    assert_eq!(b["person_properties"], serde_json::json!({"email": "x@example.com"}));
+    assert_eq!(b["group_properties"], serde_json::json!({"company": {"size": 40, "$group_key": "acme"}}));
+    assert_eq!(b["geoip_disable"], true);
+    assert_eq!(b["flag_keys_to_evaluate"], serde_json::json!(["beta"]));
+    assert_eq!(b["device_id"], "dev-1");
+    assert_eq!(b["$device_id"], "dev-1");
+}
+
+#[test]
+fn one_retry_on_502_and_504_none_on_500() {
+    let server = start_server(defs(1, &[("a", true)]));
+    server.set_person_properties("user-1", pro_props());
+    let client = ready(&server, config(&server.url()));
+    let ctx = EvaluationContext::new("user-1");
+    let opts = FlagOptions { only_evaluate_locally: false, send_event: false };
+
+    server.inject(Fault::status(FaultTarget::Flags, 502));
+    assert!(client.get_flag_with("beta", &ctx, opts).is_ok(), "502 then success");
+    assert_eq!(server.stats().flags_requests, 2);
+
+    server.reset_stats();
+    server.inject(Fault::status(FaultTarget::Flags, 504).times(2));
+    assert_eq!(client.get_flag_with("beta", &ctx, opts), Err(Unresolved::Remote(RemoteError::Status { status: 504 })));
+    assert_eq!(server.stats().flags_requests, 2, "exactly one retry");
+
+    server.reset_stats();
+    server.inject(Fault::status(FaultTarget::Flags, 500));
+    assert_eq!(client.get_flag_with("beta", &ctx, opts), Err(Unresolved::Remote(RemoteError::Status { status: 500 })));
+    assert_eq!(server.stats().flags_requests, 1, "no retry on 500");
+
+    server.reset_stats();
+    server.inject(Fault::new(FaultTarget::Flags, FaultKind::Drop));
+    assert!(client.get_flag_with("beta", &ctx, opts).is_ok(), "a dropped connection is retried");
+    assert_eq!(server.stats().flags_requests, 2);
+}
+
+#[test]
+fn remote_timeout_is_bounded() {
+    let server = start_server(defs(1, &[("a", true)]));
+    let client = ready(&server, config(&server.url()).remote_timeout(Duration::from_millis(300)));
+    server.inject(Fault::new(FaultTarget::Flags, FaultKind::Hang { hang_ms: Some(5_000) }).times(2));
+    let t = Instant::now();
+    let r = client.get_flag("beta", &EvaluationContext::new("user-1"));
+    assert_eq!(r, Err(Unresolved::Remote(RemoteError::Timeout)));
+    assert!(t.elapsed() < Duration::from_millis(1500), "2 × 300 ms + 300 ms pause: {:?}", t.elapsed());
+}
+
+#[test]
+fn remote_quota_limited_and_missing_flags() {
+    let server = start_server(defs(1, &[("a", true)]));
+    let client = ready(&server, config(&server.url()));
+    let ctx = EvaluationContext::new("user-1");
+    assert_eq!(client.get_flag("beta", &ctx), Err(Unresolved::FlagMissing), "server reports it failed");
+    assert_eq!(client.get_flag("no-such-flag", &ctx), Err(Unresolved::FlagMissing));
+    server.set_quota_limited(true);
+    assert_eq!(client.get_flag("beta", &ctx), Err(Unresolved::QuotaLimited));
+    assert_eq!(Unresolved::QuotaLimited.error_code().as_deref(), Some("quota_limited"));
+}
+
+#[test]
+fn flag_called_events_are_deduplicated_with_a_bounded_lru() {
+    let server = start_server(defs(1, &[("a", true)]));
+    let events: Arc<Mutex<Vec<FlagCalledEvent>>> = Arc::default();
+    let e2 = events.clone();
+    let client = ready(
+        &server,
+        config(&server.url()).dedupe_capacity(32).on_flag_called(move |e| e2.lock().unwrap().push(e)),
+    );
+    let ctx = EvaluationContext::new("user-1").with_group("company", "acme");
+    for _ in 0..5 {
+        client.get_flag("a", &ctx).unwrap();
+    }
+    {
+        let ev = events.lock().unwrap();
+        assert_eq!(ev.len(), 1, "one event per (user, flag, value, groups)");
+        let e = &ev[0];
+        assert_eq!(e.event, "$feature_flag_called");
+        assert_eq!(e.distinct_id, "user-1");
+        let p = &e.properties;
+        assert_eq!(p["$feature_flag"], "a");
+        assert_eq!(p["$feature_flag_response"], true);
+        assert_eq!(p["$feature/a"], true);
+        assert_eq!(p["locally_evaluated"], true);
+        assert_eq!(p["$feature_flag_id"], 100);
+        assert_eq!(p["$feature_flag_version"], 1);
+        assert_eq!(p["$feature_flag_reason"], "Matched condition set 1");
+        assert_eq!(p["$groups"], serde_json::json!({"company": "acme"}));
+        assert!(p.contains_key("$feature_flag_definitions_loaded_at"));
+    }
+    // A remote call that fails: response null, error code.
+    server.inject(Fault::status(FaultTarget::Flags, 503));
+    let _ = client.get_flag("beta", &EvaluationContext::new("user-1"));
+    {
+        let ev = events.lock().unwrap();
+        let last = ev.last().unwrap();
+        assert_eq!(last.properties["$feature_flag_response"], serde_json::Value::Null);
+        assert_eq!(last.properties["$feature_flag_error"], "api_error_503");
+        assert_eq!(last.properties["locally_evaluated"], false);
+    }
+    // Bounded: 100 other users evict user-1's entry, which is then reported again.
+    for i in 0..100 {
+        client.get_flag("a", &EvaluationContext::new(format!("other-{i}"))).unwrap();
+    }
+    let before = events.lock().unwrap().len();
+    client.get_flag("a", &ctx).unwrap();
+    assert_eq!(events.lock().unwrap().len(), before + 1, "evicted entries are reported again");
+    let no_event = FlagOptions { only_evaluate_locally: false, send_event: false };
+    client.get_flag_with("a", &EvaluationContext::new("fresh"), no_event).unwrap();
+    assert_eq!(events.lock().unwrap().len(), before + 1, "send_event: false reports nothing");
+}
+
+#[test]
+fn dedupe_memory_stays_bounded() {
+    let d = hogflags::client::EventDedupe::new(1000);
+    let groups = Default::default();
+    for i in 0..20_000 {
+        assert!(d.first_time(&format!("u{i}"), "f", &serde_json::Value::Bool(true), &groups));
+    }
+    assert!(d.len() <= d.capacity() && d.capacity() <= 1024, "{} / {}", d.len(), d.capacity());
+    assert!(!d.first_time("u19999", "f", &serde_json::Value::Bool(true), &groups), "recent entries remembered");
+    assert!(d.first_time("u19999", "f", &serde_json::Value::Bool(false), &groups), "a new value is a new event");
+}
+
+#[test]
+fn remote_mode_fetches_caches_refreshes_and_notifies() {
+    let server = start_server(defs(1, &[("a", true), ("b", false)]));
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("flags.cache");
+    let changes: Arc<Mutex<Vec<Vec<String>>>> = Arc::default();
+    let c2 = changes.clone();
+    let cfg = config(&server.url())
+        .poll_interval(Duration::from_secs(60))
+        .cache_path(&cache)
+        .on_flags_changed(move |c| c2.lock().unwrap().push(c.changed.clone()));
+    let remote = RemoteClient::new(cfg.clone(), EvaluationContext::new("user-1")).unwrap();
+    remote.wait_until_ready(Duration::from_secs(5)).unwrap();
+    assert_eq!(remote.get_flag("a").unwrap().value, FlagValue::Bool(true));
+    assert_eq!(remote.get_flag("a").unwrap().source, Source::Remote);
+    assert_eq!(remote.get_flag("nope"), Err(Unresolved::FlagMissing));
+    assert!(server.stats().last_flags_request.unwrap().get("flag_keys_to_evaluate").is_none(), "all flags at once");
+    assert!(cache.exists(), "cached on disk");
+
+    server.set_definitions(&defs(2, &[("a", false), ("b", false)]));
+    let changed = remote.refresh().unwrap();
+    assert!(changed.contains(&"a".to_string()) && changed.contains(&"gen".to_string()), "{changed:?}");
+    assert!(!changed.contains(&"b".to_string()));
+    assert_eq!(remote.get_flag("a").unwrap().value, FlagValue::Bool(false));
+    assert_eq!(changes.lock().unwrap().last(), Some(&changed), "listener told the same keys");
+    assert_eq!(remote.refresh().unwrap(), Vec::<String>::new(), "no change, no keys");
+    remote.shutdown();
+
+    // Offline start: the cache answers at once for the same user…
+    let offline = RemoteClient::new(cfg.clone().host(refused_url()), EvaluationContext::new("user-1")).unwrap();
+    assert!(offline.is_loaded());
+    assert_eq!(offline.get_flag("a").unwrap().value, FlagValue::Bool(false));
+    assert!(matches!(offline.refresh(), Err(RemoteError::Connection(_))));
+    assert_eq!(offline.get_flag("a").unwrap().value, FlagValue::Bool(false), "a failed refresh keeps values");
+    // …and never for another user.
+    let other = RemoteClient::new(cfg.host(refused_url()), EvaluationContext::new("user-2")).unwrap();
+    assert!(!other.is_loaded());
+    assert_eq!(other.get_flag("a"), Err(Unresolved::NotLoaded));
+}
+
+#[test]
+fn remote_mode_set_context_refreshes_for_the_new_user() {
+    let server = start_server(defs(1, &[("a", true)]));
+    server.set_person_properties("user-2", pro_props());
+    let remote = RemoteClient::new(config(&server.url()).poll_interval(Duration::from_secs(60)), EvaluationContext::new("user-1")).unwrap();
+    remote.wait_until_ready(Duration::from_secs(5)).unwrap();
+    assert_eq!(remote.get_flag("beta"), Err(Unresolved::FlagMissing), "failed on the server for user-1");
+    remote.set_context(EvaluationContext::new("user-2"));
+    assert!(wait_for(Duration::from_secs(3), || remote.get_flag("beta").is_ok()));
+    assert_eq!(remote.get_flag("beta").unwrap().value, FlagValue::Bool(true));
+    assert_eq!(server.stats().last_flags_request.unwrap()["distinct_id"], "user-2");
+}
+
+#[test]
+fn remote_mode_quota_clears_and_interval_refresh_runs() {
+    let server = start_server(defs(1, &[("a", true)]));
+    let remote =
+        RemoteClient::new(config(&server.url()).poll_interval(Duration::from_millis(100)), EvaluationContext::new("u")).unwrap();
+    remote.wait_until_ready(Duration::from_secs(5)).unwrap();
+    assert!(wait_for(Duration::from_secs(3), || server.stats().flags_requests >= 3), "refreshes on its interval");
+    server.set_quota_limited(true);
+    assert!(wait_for(Duration::from_secs(3), || remote.get_flag("a") == Err(Unresolved::QuotaLimited)));
+    server.set_quota_limited(false);
+    assert!(wait_for(Duration::from_secs(3), || remote.get_flag("a").is_ok()));
+}
+
+#[test]
+fn remote_mode_needs_no_secret_key() {
+    let server = start_server(defs(1, &[("a", true)]));
+    let cfg = hogflags::client::Config::new(PROJECT_KEY).host(server.url()).use_system_proxy(false);
+    let remote = RemoteClient::new(cfg, EvaluationContext::new("u")).unwrap();
+    remote.wait_until_ready(Duration::from_secs(5)).unwrap();
+    assert!(remote.is_enabled("a").unwrap());
+    assert_eq!(server.stats().definitions_requests, 0);
+}
+
+#[test]
+fn parses_legacy_and_v2_shapes() {
+    let v2 = br#"{"flags":{"x":{"key":"x","enabled":true,"variant":"blue","reason":{"code":"condition_match","condition_index":2,"description":"Matched condition set 3"},"metadata":{"id":5,"version":7,"payload":"[1,2]","has_experiment":true}},"y":{"key":"y","enabled":false,"variant":null,"failed":true}},"errorsWhileComputingFlags":true,"requestId":"r1","evaluatedAt":1700000000000}"#;
+    let r = hogflags::client::parse_flags_response(v2).unwrap();
+    let x = &r.flags["x"];
+    assert_eq!(x.value, FlagValue::Variant("blue".into()));
+    assert_eq!(x.payload, Some(serde_json::json!([1, 2])));
+    assert_eq!(x.reason.as_ref().unwrap().condition_index, Some(2));
+    assert_eq!((x.flag_id, x.version, x.has_experiment), (Some(5), Some(7), Some(true)));
+    assert!(x.errors_while_computing && r.errors_while_computing);
+    assert!(r.failed.contains("y") && !r.flags.contains_key("y"));
+    let legacy = br#"{"featureFlags":{"a":true,"b":"v"},"featureFlagPayloads":{"b":"{\"k\":1}"}}"#;
+    let r = hogflags::client::parse_flags_response(legacy).unwrap();
+    assert_eq!(r.flags["b"].payload, Some(serde_json::json!({"k": 1})));
+    assert_eq!(r.flags["a"].value, FlagValue::Bool(true));
+    assert!(matches!(hogflags::client::parse_flags_response(b"[]"), Err(RemoteError::Malformed(_))));
+    assert!(matches!(hogflags::client::parse_flags_response(b"{\"x\":1}"), Err(RemoteError::Malformed(_))));
+}
