@@ -1,0 +1,54 @@
+//! Writes the benchmark workloads (deterministic, from fixed seeds) as JSON files, so that every
+//! language's benchmark measures exactly the same definitions and users.
+//!
+//! `cargo run --release -p hogflags --example gen_workloads -- target/bench/workloads`
+//!
+//! Files: `w1_definitions.json` + `w1_users.json` (one flag, 3 filters, 50 % rollout; 100 000 users),
+//! `w2_definitions.json` + `w2_users.json` (a mixed 100-flag document; 10 000 users),
+//! `w3_definitions_1000.json`, `w3_definitions_10000.json` (load workloads).
+
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+
+#[path = "../benches/workload.rs"]
+mod workload;
+
+fn write(dir: &PathBuf, name: &str, value: &Value) {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_vec(value).unwrap()).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+}
+
+fn main() {
+    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/bench/workloads".into()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    write(&dir, "w1_definitions.json", &workload::single_flag_document());
+    let mut rng = workload::Rng::new(1);
+    let plans = ["free", "pro", "enterprise", "team"];
+    let users: Vec<Value> = (0..100_000u64)
+        .map(|u| {
+            let plan = plans[rng.below(4) as usize];
+            let domain = if rng.below(3) == 0 { "example.com" } else { "mail.test" };
+            json!({"distinct_id": format!("user-{u}"), "person_properties": {
+                "plan": plan, "email": format!("user-{u}@{domain}"), "age": 10 + rng.below(60),
+                "country": "DE", "$browser": "Firefox"}})
+        })
+        .collect();
+    write(&dir, "w1_users.json", &Value::Array(users));
+
+    write(&dir, "w2_definitions.json", &workload::mixed_document(100, 7));
+    let mut rng = workload::Rng::new(11);
+    let users: Vec<Value> = (0..10_000u64)
+        .map(|u| {
+            let props: serde_json::Map<String, Value> = workload::full_properties(&mut rng, u).into_iter().collect();
+            json!({"distinct_id": format!("user-{u}"), "person_properties": props})
+        })
+        .collect();
+    write(&dir, "w2_users.json", &Value::Array(users));
+
+    for n in [1_000usize, 10_000] {
+        write(&dir, &format!("w3_definitions_{n}.json"), &workload::mixed_document(n, 3));
+    }
+    println!("workloads written to {}", dir.display());
+}
