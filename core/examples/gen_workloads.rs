@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
+#[allow(dead_code)]
 #[path = "../benches/workload.rs"]
 mod workload;
 

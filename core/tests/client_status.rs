@@ -44,7 +44,7 @@ fn ok_200_loads_then_304_with_etag_reuses_the_snapshot() {
     assert_eq!(client.status().etag.as_deref(), Some(server.etag().as_str()));
     client.reload().expect("304 is a success");
     let stats = server.stats();
-    assert_eq!(stats.definitions_200, 1);
+    assert_eq!(stats.definitions_200, 1, "{stats:?}");
     assert_eq!(stats.definitions_304, 1);
     assert_eq!(stats.last_if_none_match.as_deref(), Some(server.etag().as_str()), "If-None-Match is the ETag, verbatim");
     assert!(Arc::ptr_eq(&first, &client.snapshot()), "304: nothing re-parsed, same snapshot");

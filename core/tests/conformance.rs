@@ -10,9 +10,15 @@ fn corpus_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/conformance"))
 }
 
+/// The shared corpus, plus the folder named by `HOGFLAGS_EXTRA_CORPUS` (e.g. the differential corpus).
 fn corpus_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
-        .unwrap()
+    let mut dirs = vec![corpus_dir()];
+    if let Some(extra) = std::env::var_os("HOGFLAGS_EXTRA_CORPUS") {
+        dirs.push(PathBuf::from(extra));
+    }
+    let mut files: Vec<PathBuf> = dirs
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).unwrap_or_else(|e| panic!("{d:?}: {e}")))
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();

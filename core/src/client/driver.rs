@@ -293,9 +293,10 @@ impl WorkerSlot {
         self.stopped.load(Ordering::Acquire)
     }
 
-    /// The worker of this process, started if needed; `spawn_loop` makes the background task.
-    /// Returns whether it was (re)started by this call, and the parts.
-    pub(crate) fn get<F, Fut>(&self, config: &Config, spawn_loop: F) -> Result<(bool, Parts), ClientError>
+    /// The worker of this process, started if needed: `after_fork(true)` runs first when an inherited
+    /// worker is replaced (before any task exists, so it can reset state the parent left in flight), then
+    /// `spawn_loop` makes the background task.
+    pub(crate) fn get<F, Fut>(&self, config: &Config, after_fork: impl FnOnce(), spawn_loop: F) -> Result<Parts, ClientError>
     where
         F: FnOnce(&Parts) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
@@ -307,12 +308,13 @@ impl WorkerSlot {
         }
         if let Some(existing) = w.as_ref() {
             if existing.pid == pid {
-                return Ok((false, existing.parts.clone()));
+                return Ok(existing.parts.clone());
             }
         }
         if let Some(inherited) = w.take() {
             log::info!(target: "hogflags", "process id changed (fork): restarting the client's worker in this process");
             std::mem::forget(inherited);
+            after_fork();
         }
         let http = super::transport::build_http(config).map_err(ClientError::Runtime)?;
         let exec = match config.driver {
@@ -332,7 +334,7 @@ impl WorkerSlot {
         }
         *w = Some(Worker { pid, parts: parts.clone() });
         self.pid.store(pid, Ordering::Release);
-        Ok((true, parts))
+        Ok(parts)
     }
 
     /// Stops the worker. With `join`, waits (bounded) for the task to end and, if this was the process's

@@ -105,18 +105,17 @@ impl Client {
     /// The worker parts of this process, (re)starting the worker after a fork.
     fn parts(&self) -> Result<Parts, ClientError> {
         let inner = self.inner.clone();
-        let (started, parts) = self.inner.worker.get(&self.inner.config, move |parts| {
-            let parts = parts.clone();
-            async move { poll_loop(inner, parts).await }
-        })?;
-        if started {
-            // After a fork an in-flight fetch of the parent can never complete here.
+        let after_fork = || {
+            // A fetch the parent had in flight can never complete here.
             let mut st = lock(&self.inner.state);
             if st.poller.in_flight() {
                 st.poller.reset_in_flight(Instant::now());
             }
-        }
-        Ok(parts)
+        };
+        self.inner.worker.get(&self.inner.config, after_fork, move |parts| {
+            let parts = parts.clone();
+            async move { poll_loop(inner, parts).await }
+        })
     }
 
     #[inline]
@@ -605,6 +604,7 @@ async fn poll_loop(inner: Arc<Inner>, parts: Parts) {
                 continue;
             }
         };
+        log::debug!(target: "hogflags", "fetching definitions (#{}, conditional: {})", req.seq, req.if_none_match.is_some());
         let fetched = tokio::select! {
             r = transport::fetch_definitions(&parts.http, &inner.config, req.if_none_match.as_deref()) => Some(r),
             _ = signals.stop.notified() => None,

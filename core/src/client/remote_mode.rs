@@ -98,11 +98,10 @@ impl RemoteClient {
 
     fn parts(&self) -> Result<Parts, ClientError> {
         let inner = self.inner.clone();
-        let (_, parts) = self.inner.worker.get(&self.inner.config, move |parts| {
+        self.inner.worker.get(&self.inner.config, || {}, move |parts| {
             let parts = parts.clone();
             async move { refresh_loop(inner, parts).await }
-        })?;
-        Ok(parts)
+        })
     }
 
     fn check_fork(&self) {

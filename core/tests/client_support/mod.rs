@@ -70,12 +70,11 @@ pub fn gen_of(payload: &Option<serde_json::Value>) -> Option<u64> {
     payload.as_ref()?.get("gen")?.as_u64()
 }
 
-/// An address on loopback where nothing listens.
+/// An address on loopback where nothing listens: port 1 is privileged and never handed out as an
+/// ephemeral port, so no test server of a concurrent test can appear there (a bound-then-dropped port can
+/// be reused by one).
 pub fn refused_url() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    format!("http://127.0.0.1:{port}")
+    "http://127.0.0.1:1".to_owned()
 }
 
 struct Capture;
