@@ -25,9 +25,10 @@ fn threads_evaluate_while_definitions_swap() {
     client.wait_until_ready(Duration::from_secs(5)).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let total = Arc::new(AtomicU64::new(0));
+    let seen: Arc<Vec<AtomicU64>> = Arc::new((0..4).map(|_| AtomicU64::new(0)).collect());
     let threads: Vec<_> = (0..4)
         .map(|t| {
-            let (client, stop, total) = (client.clone(), stop.clone(), total.clone());
+            let (client, stop, total, seen) = (client.clone(), stop.clone(), total.clone(), seen.clone());
             std::thread::spawn(move || {
                 let mut last_gen = 0;
                 let mut n = 0u64;
@@ -43,6 +44,7 @@ fn threads_evaluate_while_definitions_swap() {
                     assert_eq!(all.flags["b"].value, FlagValue::Bool(on), "generation {g}: half an update seen");
                     assert!(g >= last_gen, "went back from generation {last_gen} to {g}");
                     last_gen = g;
+                    seen[t].store(g, Ordering::Release);
                     // Single: always resolved.
                     let d = client.get_flag("a", &ctx).expect("never unresolved during a swap");
                     assert!(matches!(d.value, FlagValue::Bool(_)));
@@ -59,7 +61,7 @@ fn threads_evaluate_while_definitions_swap() {
         client.reload().unwrap();
         std::thread::sleep(Duration::from_millis(5));
     }
-    std::thread::sleep(Duration::from_millis(50));
+    assert!(wait_for(Duration::from_secs(10), || seen.iter().all(|g| g.load(Ordering::Acquire) == SWAPS)));
     stop.store(true, Ordering::Relaxed);
     for t in threads {
         assert_eq!(t.join().expect("no evaluating thread panicked"), SWAPS, "every thread saw the last generation");

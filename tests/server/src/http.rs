@@ -20,7 +20,19 @@ use hyper_util::rt::TokioIo;
 
 use crate::state::{Fault, FaultKind, FaultTarget, Shared};
 
-type BoxError = Box<dyn StdError + Send + Sync>;
+/// The error a service or body returns to make hyper close the connection.
+#[derive(Debug)]
+pub(crate) struct Closed(&'static str);
+
+impl std::fmt::Display for Closed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl StdError for Closed {}
+
+type BoxError = Closed;
 
 /// A response body: whole, or deliberately cut short.
 pub(crate) enum Body {
@@ -55,7 +67,7 @@ impl http_body::Body for Body {
                         return Poll::Pending;
                     }
                     *sleep = None;
-                    return Poll::Ready(Some(Err("body truncated by fault injection".into())));
+                    return Poll::Ready(Some(Err(Closed("body truncated by fault injection"))));
                 }
                 Poll::Ready(None)
             }
@@ -183,7 +195,7 @@ async fn with_faults(
             let mut shutdown = shared.shutdown.subscribe();
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(delay_ms)) => {}
-                _ = shutdown.wait_for(|s| *s) => return Err("server stopping".into()),
+                _ = shutdown.wait_for(|s| *s) => return Err(Closed("server stopping")),
             }
             Ok(handler(shared.clone(), req).await)
         }
@@ -193,7 +205,7 @@ async fn with_faults(
                 _ = tokio::time::sleep(Duration::from_millis(hang_ms.unwrap_or(60_000))) => {}
                 _ = shutdown.wait_for(|s| *s) => {}
             }
-            Err("hang fault: connection closed without a response".into())
+            Err(Closed("hang fault: connection closed without a response"))
         }
         FaultKind::Malformed => {
             Ok(json(StatusCode::OK, r#"{"flags": [{"key": "broken", "filters": {"groups": [ this is not json"#))
@@ -212,7 +224,7 @@ async fn with_faults(
             resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(full.len()));
             Ok(resp)
         }
-        FaultKind::Drop => Err("drop fault: connection closed without a response".into()),
+        FaultKind::Drop => Err(Closed("drop fault: connection closed without a response")),
     }
 }
 
