@@ -182,6 +182,21 @@ pub fn identifier_text(value: &Value) -> Option<String> {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_context_must_be_an_object_with_a_usable_distinct_id() {
+        assert!(EvaluationContext::from_json(r#"["u"]"#).is_err());
+        assert!(EvaluationContext::from_json(r#"{"distinct_id": true}"#).is_err());
+        assert!(EvaluationContext::from_json(r#"{"distinct_id": "u", "bogus": 1}"#).is_err());
+        let ctx = EvaluationContext::from_json(r#"{"distinct_id": 42, "groups": {"org": 7, "bad": true}}"#).unwrap();
+        assert_eq!(ctx.distinct_id(), "42");
+        assert_eq!(ctx.groups().collect::<Vec<_>>(), [("org", "7")]);
+    }
+}
+
 impl TryFrom<ContextInput> for EvaluationContext {
     type Error = ContextError;
 
@@ -212,6 +227,10 @@ impl TryFrom<ContextInput> for EvaluationContext {
 impl EvaluationContext {
     /// Parses the JSON form (see [`ContextInput`]).
     pub fn from_json(json: &str) -> Result<Self, ContextError> {
+        // Only an object is a context (serde would also accept a bare array for a struct).
+        if !json.trim_start().starts_with('{') {
+            return Err(ContextError::Malformed("a context must be a JSON object".into()));
+        }
         let input: ContextInput =
             serde_json::from_str(json).map_err(|e| ContextError::Malformed(e.to_string()))?;
         input.try_into()

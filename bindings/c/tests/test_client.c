@@ -1,0 +1,609 @@
+/* The networked client through the C API, against the local PostHog-compatible test server
+ * (tests/server): configuration errors, polling, local and remote answers, events, definitions updates,
+ * errors and their callbacks, manual driver, logging, threads, shutdown. Prints one line per failure and
+ * ends with "N passed, N failed".
+ *
+ * Usage: test_client <path to hogflags-test-server> */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hogflags.h"
+
+#define PROJECT_KEY "phc_test_project_key"
+#define SECRET_KEY "phs_test_secret_key"
+
+static int passed, failed;
+static char why[2048];
+static char url[128];
+static int port;
+
+static void record(const char *name, int ok) {
+  if (ok) passed++;
+  else { failed++; printf("FAIL %s: %s\n", name, why); }
+  why[0] = 0;
+}
+static int fail(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof why, fmt, ap);
+  va_end(ap);
+  return 0;
+}
+#define EXPECT(cond)                                                                            \
+  do {                                                                                          \
+    if (!(cond)) return fail("line %d: %s (last error: %s)", __LINE__, #cond, hf_last_error()); \
+  } while (0)
+#define RUN(fn) record(#fn, fn())
+
+/* ---- the test server ---------------------------------------------------------------------------- */
+
+static pid_t server_pid = -1;
+static int server_stdin = -1;
+
+static int start_server(const char *binary) {
+  int in[2], out[2];
+  char line[256];
+  size_t n = 0;
+  if (pipe(in) || pipe(out)) return 0;
+  server_pid = fork();
+  if (server_pid < 0) return 0;
+  if (server_pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    close(in[1]);
+    close(out[0]);
+    execl(binary, binary, "--exit-on-stdin-eof", (char *)NULL);
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  server_stdin = in[1];
+  while (n + 1 < sizeof line) { /* first line: "listening on http://127.0.0.1:PORT" */
+    ssize_t r = read(out[0], line + n, 1);
+    if (r <= 0 || line[n] == '\n') break;
+    n++;
+  }
+  line[n] = 0;
+  close(out[0]);
+  if (sscanf(line, "listening on http://127.0.0.1:%d", &port) != 1) return 0;
+  snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+  return 1;
+}
+
+static void stop_server(void) {
+  int status;
+  if (server_stdin >= 0) close(server_stdin); /* --exit-on-stdin-eof */
+  if (server_pid > 0) waitpid(server_pid, &status, 0);
+}
+
+/* A minimal HTTP/1.1 request to the control API; returns the status code (0 on failure). */
+static int http(const char *method, const char *path, const char *body) {
+  struct sockaddr_in addr;
+  char req[65536], resp[4096];
+  int fd = socket(AF_INET, SOCK_STREAM, 0), status = 0;
+  size_t len, got = 0;
+  ssize_t r;
+  if (fd < 0) return 0;
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((unsigned short)port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) { close(fd); return 0; }
+  len = (size_t)snprintf(req, sizeof req,
+                         "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                         method, path, strlen(body), body);
+  if (write(fd, req, len) != (ssize_t)len) { close(fd); return 0; }
+  while ((r = read(fd, resp + got, sizeof resp - 1 - got)) > 0) got += (size_t)r;
+  resp[got] = 0;
+  close(fd);
+  sscanf(resp, "HTTP/1.1 %d", &status);
+  return status;
+}
+
+/* ---- callbacks ---------------------------------------------------------------------------------- */
+
+typedef struct {
+  pthread_mutex_t lock;
+  int events, errors, updates, logs;
+  char last_event[4096], last_error_code[64], last_error[512], last_update[1024];
+  int leaked_secret; /* a callback saw a key */
+} sink;
+
+static void note_secret(sink *s, const char *text) {
+  if (strstr(text, SECRET_KEY) || strstr(text, "phs_wrong_secret") || strstr(text, PROJECT_KEY)) s->leaked_secret = 1;
+}
+
+static void on_event(void *user_data, const char *json) {
+  sink *s = (sink *)user_data;
+  pthread_mutex_lock(&s->lock);
+  s->events++;
+  snprintf(s->last_event, sizeof s->last_event, "%s", json);
+  pthread_mutex_unlock(&s->lock);
+}
+static void on_error(void *user_data, const char *code, const char *message) {
+  sink *s = (sink *)user_data;
+  pthread_mutex_lock(&s->lock);
+  s->errors++;
+  snprintf(s->last_error_code, sizeof s->last_error_code, "%s", code);
+  snprintf(s->last_error, sizeof s->last_error, "%s", message);
+  note_secret(s, message);
+  pthread_mutex_unlock(&s->lock);
+}
+static void on_update(void *user_data, const char *json) {
+  sink *s = (sink *)user_data;
+  pthread_mutex_lock(&s->lock);
+  s->updates++;
+  snprintf(s->last_update, sizeof s->last_update, "%s", json);
+  pthread_mutex_unlock(&s->lock);
+}
+static void on_log(void *user_data, int32_t level, const char *message) {
+  sink *s = (sink *)user_data;
+  pthread_mutex_lock(&s->lock);
+  if (level >= 1 && level <= 5) s->logs++;
+  note_secret(s, message);
+  pthread_mutex_unlock(&s->lock);
+}
+
+static sink S = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, "", "", "", "", 0};
+
+/* A copy of the sink's counters and texts, taken under its lock (the copy's own lock is unused). */
+static sink peek(void) {
+  sink copy;
+  pthread_mutex_lock(&S.lock);
+  copy = S;
+  pthread_mutex_unlock(&S.lock);
+  return copy;
+}
+
+static int events_seen(void) {
+  int n;
+  pthread_mutex_lock(&S.lock);
+  n = S.events;
+  pthread_mutex_unlock(&S.lock);
+  return n;
+}
+
+static const char *DEFS =
+    "{\"flags\":["
+    "{\"id\":1,\"version\":3,\"key\":\"beta\",\"active\":true,\"filters\":{\"groups\":[{\"properties\":"
+    "[{\"key\":\"plan\",\"value\":\"pro\",\"type\":\"person\"}],\"rollout_percentage\":100}],"
+    "\"payloads\":{\"true\":\"{\\\"color\\\":\\\"blue\\\"}\"}}},"
+    "{\"id\":2,\"key\":\"exp\",\"active\":true,\"filters\":{\"groups\":[{\"properties\":[],\"rollout_percentage\":100}],"
+    "\"multivariate\":{\"variants\":[{\"key\":\"control-long-variant-name\",\"rollout_percentage\":100}]}}}"
+    "],\"group_type_mapping\":{}}";
+
+static const char *DEFS2 =
+    "{\"flags\":["
+    "{\"id\":1,\"version\":3,\"key\":\"beta\",\"active\":true,\"filters\":{\"groups\":[{\"properties\":"
+    "[{\"key\":\"plan\",\"value\":\"pro\",\"type\":\"person\"}],\"rollout_percentage\":100}]}},"
+    "{\"id\":3,\"key\":\"fresh\",\"active\":true,\"filters\":{\"groups\":[{\"properties\":[],\"rollout_percentage\":100}]}}"
+    "],\"group_type_mapping\":{}}";
+
+static hf_client_config *base_config(const char *secret) {
+  hf_client_config *cfg = NULL;
+  if (hf_client_config_new(PROJECT_KEY, &cfg) != HF_OK) return NULL;
+  if (secret && hf_client_config_set_secret_key(cfg, secret) != HF_OK) return NULL;
+  hf_client_config_set_host(cfg, url);
+  hf_client_config_set_poll_interval_ms(cfg, 200);
+  hf_client_config_set_definitions_timeout_ms(cfg, 5000);
+  hf_client_config_set_remote_timeout_ms(cfg, 5000);
+  hf_client_config_set_use_system_proxy(cfg, 0);
+  return cfg;
+}
+
+static hf_client *client; /* the shared background client of most tests (polls rarely: tests reload) */
+
+/* ---- tests -------------------------------------------------------------------------------------- */
+
+static int t_config_errors(void) {
+  hf_client_config *cfg = (hf_client_config *)0x1;
+  hf_client *c = (hf_client *)0x1;
+  EXPECT(hf_client_config_new(NULL, &cfg) == HF_ERR_NULL_ARGUMENT && cfg == NULL);
+  EXPECT(hf_client_config_new(PROJECT_KEY, NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_config_new("\xff", &cfg) == HF_ERR_INVALID_UTF8);
+  EXPECT(hf_client_new(NULL, &c) == HF_ERR_NULL_ARGUMENT && c == NULL);
+  /* No secret key: local evaluation cannot poll. */
+  cfg = base_config(NULL);
+  EXPECT(cfg != NULL);
+  EXPECT(hf_client_new(cfg, NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_new(cfg, &c) == HF_ERR_CLIENT && c == NULL);
+  EXPECT(strstr(hf_last_error(), "secret key") != NULL && strstr(hf_last_error(), PROJECT_KEY) == NULL);
+  /* A project key given as the secret. */
+  EXPECT(hf_client_config_set_secret_key(cfg, "phc_another") == HF_OK);
+  EXPECT(hf_client_new(cfg, &c) == HF_ERR_CLIENT && strstr(hf_last_error(), "phc_another") == NULL);
+  /* A host that is not http(s). */
+  EXPECT(hf_client_config_set_secret_key(cfg, SECRET_KEY) == HF_OK);
+  EXPECT(hf_client_config_set_host(cfg, "ftp://example.com") == HF_OK);
+  EXPECT(hf_client_new(cfg, &c) == HF_ERR_CLIENT && strstr(hf_last_error(), "host") != NULL);
+  /* Setters reject NULL and bad input. */
+  EXPECT(hf_client_config_set_host(NULL, url) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_config_set_host(cfg, NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_config_set_secret_key(cfg, "\xfe") == HF_ERR_INVALID_UTF8);
+  EXPECT(hf_client_config_set_poll_interval_ms(NULL, 5) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_config_set_cache_path(cfg, NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_config_set_on_flag_called(NULL, on_event, NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_config_set_on_flag_called(cfg, NULL, NULL) == HF_OK); /* NULL removes it */
+  hf_client_config_free(cfg);
+  hf_client_config_free(NULL);
+  hf_client_free(NULL);
+  return 1;
+}
+
+static int t_client_becomes_ready(void) {
+  hf_client_config *cfg = base_config(SECRET_KEY);
+  char *status = NULL;
+  EXPECT(cfg != NULL);
+  EXPECT(hf_client_config_set_poll_interval_ms(cfg, 60000) == HF_OK);
+  EXPECT(hf_client_config_set_on_flag_called(cfg, on_event, &S) == HF_OK);
+  EXPECT(hf_client_config_set_on_error(cfg, on_error, &S) == HF_OK);
+  EXPECT(hf_client_config_set_on_definitions_updated(cfg, on_update, &S) == HF_OK);
+  EXPECT(hf_client_new(cfg, &client) == HF_OK && client != NULL);
+  hf_client_config_free(cfg); /* the client keeps its own copy */
+  EXPECT(hf_client_wait_until_ready(client, 10000) == HF_OK);
+  {
+    sink now = peek();
+    EXPECT(now.updates >= 1 && strstr(now.last_update, "\"flags\":2") != NULL);
+  }
+  EXPECT(hf_client_status_json(client, &status) == HF_OK);
+  EXPECT(strstr(status, "\"ready\":true") && strstr(status, "\"flags_loaded\":2"));
+  hf_string_free(status);
+  return 1;
+}
+
+static int t_local_flag_and_event(void) {
+  hf_context *ctx = NULL;
+  hf_property pro = hf_prop_string("plan", "pro");
+  hf_flag f;
+  hf_engine *engine = NULL;
+  hf_result r;
+  char buf[64];
+  int before;
+  EXPECT(hf_context_new("user-1", &ctx) == HF_OK && hf_context_set_person_property(ctx, &pro) == HF_OK);
+  before = events_seen();
+  EXPECT(hf_client_get_flag(client, "beta", ctx, HF_FLAG_DEFAULT, &f, buf, sizeof buf) == HF_OK);
+  EXPECT(f.value == HF_VALUE_TRUE && f.source == HF_SOURCE_LOCAL && f.unresolved == HF_UNRESOLVED_NONE);
+  EXPECT(f.reason == HF_REASON_CONDITION_MATCH && f.condition_index == 0 && f.has_payload == 1);
+  EXPECT(f.has_flag_id && f.flag_id == 1 && f.has_version && f.version == 3 && buf[0] == 0);
+  /* The same answer as the engine over the client's definitions. */
+  EXPECT(hf_client_snapshot(client, &engine) == HF_OK);
+  EXPECT(hf_engine_evaluate_context(engine, "beta", ctx, &r) == HF_OK && r.value == HF_VALUE_TRUE && r.reason == f.reason);
+  hf_engine_free(engine);
+  /* One event, with the flag and its response; a repeat is deduplicated. */
+  EXPECT(events_seen() == before + 1);
+  {
+    sink now = peek();
+    EXPECT(strstr(now.last_event, "\"event\":\"$feature_flag_called\"") && strstr(now.last_event, "\"distinct_id\":\"user-1\""));
+    EXPECT(strstr(now.last_event, "\"$feature_flag\":\"beta\"") && strstr(now.last_event, "\"$feature_flag_response\":true"));
+    EXPECT(strstr(now.last_event, "\"locally_evaluated\":true"));
+  }
+  EXPECT(hf_client_get_flag(client, "beta", ctx, HF_FLAG_DEFAULT, &f, buf, sizeof buf) == HF_OK);
+  EXPECT(events_seen() == before + 1);
+  EXPECT(hf_client_get_flag(client, "exp", ctx, HF_FLAG_NO_EVENT, &f, buf, sizeof buf) == HF_OK);
+  EXPECT(events_seen() == before + 1);
+  hf_context_free(ctx);
+  return 1;
+}
+
+static int t_variant_buffer(void) {
+  hf_context *ctx = NULL;
+  hf_flag f;
+  char small[8], big[64];
+  EXPECT(hf_context_new("user-2", &ctx) == HF_OK);
+  EXPECT(hf_client_get_flag(client, "exp", ctx, HF_FLAG_NO_EVENT, &f, big, sizeof big) == HF_OK);
+  EXPECT(f.value == HF_VALUE_VARIANT && f.variant_len == 25 && !strcmp(big, "control-long-variant-name"));
+  EXPECT(hf_client_get_flag(client, "exp", ctx, HF_FLAG_NO_EVENT, &f, small, sizeof small) == HF_ERR_BUFFER_TOO_SMALL);
+  EXPECT(f.value == HF_VALUE_VARIANT && f.variant_len == 25);
+  EXPECT(hf_client_get_flag(client, "exp", ctx, HF_FLAG_NO_EVENT, &f, NULL, 0) == HF_ERR_BUFFER_TOO_SMALL);
+  EXPECT(hf_client_get_flag(client, "exp", ctx, HF_FLAG_NO_EVENT, &f, NULL, 10) == HF_ERR_NULL_ARGUMENT);
+  hf_context_free(ctx);
+  return 1;
+}
+
+static int t_remote_fallback(void) {
+  hf_context *ctx = NULL;
+  hf_flag f;
+  char buf[64], *json = NULL;
+  /* The server knows this person's plan; locally it is missing. */
+  EXPECT(http("POST", "/_control/persons", "{\"distinct_id\":\"remote-user\",\"properties\":{\"plan\":\"pro\"}}") == 200);
+  EXPECT(hf_context_new("remote-user", &ctx) == HF_OK);
+  EXPECT(hf_client_get_flag(client, "beta", ctx, HF_FLAG_ONLY_LOCAL | HF_FLAG_NO_EVENT, &f, buf, sizeof buf) == HF_OK);
+  EXPECT(f.value == HF_VALUE_INCONCLUSIVE && f.unresolved == HF_UNRESOLVED_INCONCLUSIVE &&
+         f.inconclusive == HF_INCONCLUSIVE_MISSING_PROPERTY && f.source == HF_SOURCE_NONE);
+  EXPECT(hf_client_get_flag(client, "beta", ctx, HF_FLAG_NO_EVENT, &f, buf, sizeof buf) == HF_OK);
+  EXPECT(f.value == HF_VALUE_TRUE && f.source == HF_SOURCE_REMOTE && f.unresolved == HF_UNRESOLVED_NONE);
+  /* A flag /flags does not know. */
+  EXPECT(hf_client_get_flag(client, "no-such-flag", ctx, HF_FLAG_NO_EVENT, &f, buf, sizeof buf) == HF_OK);
+  EXPECT(f.value == HF_VALUE_INCONCLUSIVE && f.unresolved == HF_UNRESOLVED_FLAG_MISSING);
+  /* The JSON form says the same. */
+  EXPECT(hf_client_get_flag_json(client, "beta", "{\"distinct_id\":\"remote-user\"}", HF_FLAG_NO_EVENT, &json) == HF_OK);
+  EXPECT(strstr(json, "\"source\":\"remote\"") && strstr(json, "\"value\":true"));
+  hf_string_free(json);
+  EXPECT(hf_client_get_flag_json(client, "beta", "{\"distinct_id\":\"remote-user\"}", HF_FLAG_ONLY_LOCAL, &json) == HF_OK);
+  EXPECT(strstr(json, "\"unresolved\":\"inconclusive\"") && strstr(json, "\"inconclusive\":\"missing_property\"") &&
+         strstr(json, "\"detail\":\"plan\""));
+  hf_string_free(json);
+  /* Quota limited. */
+  EXPECT(http("POST", "/_control/quota_limited", "{\"enabled\":true}") == 200);
+  EXPECT(hf_client_get_flag(client, "beta", ctx, HF_FLAG_NO_EVENT, &f, buf, sizeof buf) == HF_OK);
+  EXPECT(f.unresolved == HF_UNRESOLVED_QUOTA_LIMITED);
+  EXPECT(http("POST", "/_control/quota_limited", "{\"enabled\":false}") == 200);
+  /* /flags failing. */
+  EXPECT(http("POST", "/_control/faults", "[{\"target\":\"flags\",\"kind\":\"status\",\"status\":500,\"count\":2}]") == 200);
+  EXPECT(hf_client_get_flag_json(client, "beta", "{\"distinct_id\":\"remote-user\"}", HF_FLAG_NO_EVENT, &json) == HF_OK);
+  EXPECT(strstr(json, "\"unresolved\":\"remote_error\"") && strstr(json, "\"error_code\":\"api_error_500\""));
+  hf_string_free(json);
+  EXPECT(http("POST", "/_control/clear_faults", "") == 200);
+  hf_context_free(ctx);
+  return 1;
+}
+
+static int t_all_flags_json(void) {
+  char *json = NULL;
+  EXPECT(hf_client_get_all_flags_json(client, "{\"distinct_id\":\"u9\",\"person_properties\":{\"plan\":\"free\"}}", 0, &json) == HF_OK);
+  EXPECT(strstr(json, "\"beta\":{") && strstr(json, "\"exp\":{") && strstr(json, "\"remote_called\":false"));
+  EXPECT(strstr(json, "\"variant\":\"control-long-variant-name\""));
+  hf_string_free(json);
+  EXPECT(hf_client_get_all_flags_json(client, "{\"distinct_id\":\"u9\"}", HF_FLAG_ONLY_LOCAL, &json) == HF_OK);
+  EXPECT(strstr(json, "\"unresolved\":{\"beta\":{") && strstr(json, "\"remote_called\":false"));
+  hf_string_free(json);
+  EXPECT(hf_client_get_all_flags_json(client, "{\"distinct_id\":\"remote-user\"}", 0, &json) == HF_OK);
+  EXPECT(strstr(json, "\"remote_called\":true") && strstr(json, "\"unresolved\":{}"));
+  hf_string_free(json);
+  EXPECT(hf_client_get_all_flags_json(client, "{oops", 0, &json) == HF_ERR_INVALID_JSON && json == NULL);
+  EXPECT(hf_client_get_all_flags_json(client, "{\"distinct_id\":\"u\"}", 64, &json) == HF_ERR_INVALID_ARGUMENT);
+  return 1;
+}
+
+static int t_definitions_update(void) {
+  hf_context *ctx = NULL;
+  hf_engine *old = NULL, *fresh = NULL;
+  hf_result r;
+  hf_flag f;
+  char buf[64];
+  int updates;
+  EXPECT(hf_client_snapshot(client, &old) == HF_OK);
+  updates = peek().updates;
+  EXPECT(http("POST", "/_control/definitions", DEFS2) == 200);
+  EXPECT(hf_client_reload(client) == HF_OK);
+  EXPECT(hf_context_new("user-3", &ctx) == HF_OK);
+  EXPECT(hf_client_get_flag(client, "fresh", ctx, HF_FLAG_ONLY_LOCAL, &f, buf, sizeof buf) == HF_OK);
+  EXPECT(f.value == HF_VALUE_TRUE && f.source == HF_SOURCE_LOCAL && f.flag_id == 3);
+  {
+    sink now = peek();
+    EXPECT(now.updates > updates);
+  }
+  /* An engine taken before keeps the old definitions; a new one has the new flag. */
+  EXPECT(hf_engine_evaluate_context(old, "fresh", ctx, &r) == HF_OK && r.inconclusive == HF_INCONCLUSIVE_UNKNOWN_FLAG);
+  EXPECT(hf_client_snapshot(client, &fresh) == HF_OK);
+  EXPECT(hf_engine_evaluate_context(fresh, "fresh", ctx, &r) == HF_OK && r.value == HF_VALUE_TRUE);
+  hf_engine_free(old);
+  hf_engine_free(fresh);
+  hf_context_free(ctx);
+  EXPECT(http("POST", "/_control/definitions", DEFS) == 200);
+  EXPECT(hf_client_reload(client) == HF_OK);
+  return 1;
+}
+
+static int t_poll_errors_reach_callback(void) {
+  char *status = NULL;
+  int errors;
+  errors = peek().errors;
+  EXPECT(http("POST", "/_control/faults", "[{\"target\":\"definitions\",\"kind\":\"status\",\"status\":500}]") == 200);
+  EXPECT(hf_client_reload(client) == HF_ERR_CLIENT);
+  EXPECT(strstr(hf_last_error(), "500") != NULL);
+  {
+    sink now = peek();
+    EXPECT(now.errors > errors && !strcmp(now.last_error_code, "server_error"));
+  }
+  EXPECT(hf_client_status_json(client, &status) == HF_OK && strstr(status, "\"code\":\"server_error\""));
+  hf_string_free(status);
+  /* The last good definitions are kept. */
+  {
+    hf_context *ctx = NULL;
+    hf_flag f;
+    EXPECT(hf_context_new("u", &ctx) == HF_OK);
+    EXPECT(hf_client_get_flag(client, "exp", ctx, HF_FLAG_NO_EVENT, &f, NULL, 0) == HF_ERR_BUFFER_TOO_SMALL &&
+           f.value == HF_VALUE_VARIANT);
+    hf_context_free(ctx);
+  }
+  EXPECT(hf_client_reload(client) == HF_OK);
+  return 1;
+}
+
+static int t_wrong_secret(void) {
+  hf_client_config *cfg = base_config("phs_wrong_secret");
+  hf_client *c = NULL;
+  hf_status st;
+  EXPECT(cfg && hf_client_config_set_on_error(cfg, on_error, &S) == HF_OK);
+  EXPECT(hf_client_new(cfg, &c) == HF_OK);
+  hf_client_config_free(cfg);
+  st = hf_client_wait_until_ready(c, 10000);
+  EXPECT(st == HF_ERR_CLIENT);
+  EXPECT(strstr(hf_last_error(), "401") != NULL && strstr(hf_last_error(), "phs_wrong_secret") == NULL);
+  hf_client_free(c);
+  {
+    sink now = peek();
+    EXPECT(!strcmp(now.last_error_code, "unauthorized") && !now.leaked_secret);
+  }
+  return 1;
+}
+
+static int t_wait_timeout(void) {
+  hf_client_config *cfg = base_config(SECRET_KEY);
+  hf_client *c = NULL;
+  EXPECT(cfg != NULL);
+  EXPECT(http("POST", "/_control/faults", "[{\"target\":\"definitions\",\"kind\":\"delay\",\"delay_ms\":1500}]") == 200);
+  EXPECT(hf_client_new(cfg, &c) == HF_OK);
+  hf_client_config_free(cfg);
+  EXPECT(hf_client_wait_until_ready(c, 100) == HF_ERR_TIMEOUT);
+  EXPECT(hf_client_wait_until_ready(c, 10000) == HF_OK);
+  hf_client_free(c);
+  return 1;
+}
+
+static int t_manual_driver(void) {
+  hf_client_config *cfg = base_config(SECRET_KEY);
+  hf_client *c = NULL;
+  hf_context *ctx = NULL;
+  hf_flag f;
+  uint64_t next = 0;
+  EXPECT(cfg && hf_client_config_set_manual_driver(cfg, 1) == HF_OK);
+  EXPECT(hf_client_config_set_poll_interval_ms(cfg, 60000) == HF_OK);
+  EXPECT(hf_client_new(cfg, &c) == HF_OK);
+  hf_client_config_free(cfg);
+  EXPECT(hf_context_new("m", &ctx) == HF_OK);
+  EXPECT(hf_client_get_flag(c, "exp", ctx, HF_FLAG_ONLY_LOCAL, &f, NULL, 0) == HF_OK);
+  EXPECT(f.inconclusive == HF_INCONCLUSIVE_UNKNOWN_FLAG); /* nothing fetched yet: no thread polls */
+  EXPECT(hf_client_tick(c, &next) == HF_OK && next > 1000);
+  EXPECT(hf_client_get_flag(c, "exp", ctx, HF_FLAG_ONLY_LOCAL, &f, NULL, 0) == HF_ERR_BUFFER_TOO_SMALL && f.value == HF_VALUE_VARIANT);
+  EXPECT(hf_client_tick(c, NULL) == HF_OK); /* not due: nothing fetched */
+  EXPECT(hf_client_tick(client, &next) == HF_ERR_CLIENT); /* background client */
+  EXPECT(strstr(hf_last_error(), "Manual") != NULL);
+  hf_context_free(ctx);
+  hf_client_free(c);
+  return 1;
+}
+
+static int t_log_callback(void) {
+  int before;
+  EXPECT(hf_set_log_callback(on_log, &S, 9) == HF_ERR_INVALID_ARGUMENT);
+  EXPECT(hf_set_log_callback(on_log, &S, 4) == HF_OK);
+  before = peek().logs;
+  EXPECT(http("POST", "/_control/definitions", DEFS2) == 200);
+  EXPECT(hf_client_reload(client) == HF_OK);
+  EXPECT(http("POST", "/_control/definitions", DEFS) == 200);
+  EXPECT(hf_client_reload(client) == HF_OK);
+  {
+    sink now = peek();
+    EXPECT(now.logs > before && !now.leaked_secret);
+  }
+  EXPECT(hf_set_log_callback(NULL, NULL, 0) == HF_OK);
+  before = peek().logs;
+  EXPECT(hf_client_reload(client) == HF_OK);
+  {
+    sink now = peek();
+    EXPECT(now.logs == before);
+  }
+  return 1;
+}
+
+#define THREADS 6
+static void *worker(void *arg) {
+  int *bad = (int *)arg, i;
+  hf_context *ctx = NULL;
+  char id[32];
+  for (i = 0; i < 300; i++) {
+    hf_property plan = hf_prop_string("plan", (i % 2) ? "pro" : "free");
+    hf_flag f;
+    snprintf(id, sizeof id, "t-%d", i);
+    if (hf_context_new(id, &ctx) != HF_OK || hf_context_set_person_property(ctx, &plan) != HF_OK) { (*bad)++; continue; }
+    if (hf_client_get_flag(client, "beta", ctx, HF_FLAG_DEFAULT, &f, NULL, 0) != HF_OK ||
+        f.value != ((i % 2) ? HF_VALUE_TRUE : HF_VALUE_FALSE) || f.source != HF_SOURCE_LOCAL)
+      (*bad)++;
+    hf_context_free(ctx);
+  }
+  return NULL;
+}
+
+static int t_threads_share_one_client(void) {
+  pthread_t t[THREADS];
+  int bad[THREADS] = {0}, i, total = 0, before = events_seen();
+  for (i = 0; i < THREADS; i++) EXPECT(pthread_create(&t[i], NULL, worker, &bad[i]) == 0);
+  for (i = 0; i < THREADS; i++) { pthread_join(t[i], NULL); total += bad[i]; }
+  if (total) return fail("%d wrong answers across %d threads", total, THREADS);
+  /* 300 users x 1 flag, each (user, value) reported once however many threads asked. */
+  EXPECT(events_seen() == before + 300);
+  return 1;
+}
+
+static int t_null_arguments(void) {
+  hf_context *ctx = NULL;
+  hf_flag f;
+  char *json = (char *)0x1;
+  hf_engine *e = (hf_engine *)0x1;
+  EXPECT(hf_context_new("n", &ctx) == HF_OK);
+  EXPECT(hf_client_get_flag(NULL, "beta", ctx, 0, &f, NULL, 0) == HF_ERR_NULL_ARGUMENT && f.value == HF_VALUE_FALSE);
+  EXPECT(hf_client_get_flag(client, NULL, ctx, 0, &f, NULL, 0) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_get_flag(client, "beta", NULL, 0, &f, NULL, 0) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_get_flag(client, "beta", ctx, 0, NULL, NULL, 0) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_get_flag(client, "\xff", ctx, 0, &f, NULL, 0) == HF_ERR_INVALID_UTF8);
+  EXPECT(hf_client_get_flag(client, "beta", ctx, 1 << 8, &f, NULL, 0) == HF_ERR_INVALID_ARGUMENT);
+  EXPECT(hf_client_get_flag_json(client, "beta", NULL, 0, &json) == HF_ERR_NULL_ARGUMENT && json == NULL);
+  EXPECT(hf_client_get_flag_json(client, "beta", "{\"distinct_id\":\"u\"}", 0, NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_get_flag_json(NULL, "beta", "{\"distinct_id\":\"u\"}", 0, &json) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_get_flag_json(client, "beta", "[", 0, &json) == HF_ERR_INVALID_JSON);
+  EXPECT(hf_client_get_all_flags_json(NULL, "{}", 0, &json) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_status_json(NULL, &json) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_status_json(client, NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_snapshot(NULL, &e) == HF_ERR_NULL_ARGUMENT && e == NULL);
+  EXPECT(hf_client_snapshot(client, NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_wait_until_ready(NULL, 1) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_reload(NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_tick(NULL, NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_shutdown(NULL) == HF_ERR_NULL_ARGUMENT);
+  hf_context_free(ctx);
+  return 1;
+}
+
+static int t_shutdown(void) {
+  hf_context *ctx = NULL;
+  hf_property pro = hf_prop_string("plan", "pro");
+  hf_flag f;
+  EXPECT(hf_client_shutdown(client) == HF_OK);
+  EXPECT(hf_client_shutdown(client) == HF_OK); /* idempotent */
+  EXPECT(hf_context_new("after", &ctx) == HF_OK && hf_context_set_person_property(ctx, &pro) == HF_OK);
+  EXPECT(hf_client_get_flag(client, "beta", ctx, HF_FLAG_NO_EVENT, &f, NULL, 0) == HF_OK && f.value == HF_VALUE_TRUE);
+  EXPECT(hf_client_reload(client) == HF_ERR_CLIENT);
+  EXPECT(hf_client_wait_until_ready(client, 10) == HF_OK); /* it was ready; evaluation still works */
+  hf_context_free(ctx);
+  hf_client_free(client);
+  client = NULL;
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  signal(SIGPIPE, SIG_IGN);
+  if (argc < 2 || !start_server(argv[1])) {
+    printf("cannot start the test server (%s)\n0 passed, 1 failed\n", argc > 1 ? argv[1] : "no path given");
+    return 1;
+  }
+  if (http("POST", "/_control/definitions", DEFS) != 200) {
+    printf("cannot set the definitions\n0 passed, 1 failed\n");
+    stop_server();
+    return 1;
+  }
+  RUN(t_config_errors);
+  RUN(t_client_becomes_ready);
+  if (client) {
+    RUN(t_local_flag_and_event);
+    RUN(t_variant_buffer);
+    RUN(t_remote_fallback);
+    RUN(t_all_flags_json);
+    RUN(t_definitions_update);
+    RUN(t_poll_errors_reach_callback);
+    RUN(t_wrong_secret);
+    RUN(t_wait_timeout);
+    RUN(t_manual_driver);
+    RUN(t_log_callback);
+    RUN(t_threads_share_one_client);
+    RUN(t_null_arguments);
+    RUN(t_shutdown);
+  }
+  hf_set_log_callback(NULL, NULL, 0);
+  stop_server();
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
