@@ -93,6 +93,9 @@ impl Compiler<'_> {
                 match &filter {
                     Filter::Property { source, key, .. } => reads.add(&Aggregation::Person, source, key),
                     Filter::Cohort { cohort: CohortRef::Compiled(i), .. } => reads.merge(&self.cohorts[*i].reads),
+                    Filter::Flag { flag, .. } => {
+                        reads.dependencies.insert(*flag);
+                    }
                     _ => {}
                 }
                 Ok(Node::Leaf { negate: f.negation.unwrap_or(false), filter })

@@ -96,6 +96,8 @@ pub(crate) struct CompiledFlag {
     pub(crate) enrollment_property: Option<String>,
     pub(crate) super_condition: Option<Condition>,
     pub(crate) has_dependencies: bool,
+    /// What evaluating this flag can read, including through its cohorts and (once the snapshot has
+    /// resolved them) its dependencies.
     pub(crate) reads: PropertyKeys,
 }
 
@@ -109,6 +111,8 @@ pub struct PropertyKeys {
     /// Whether some filter reads properties of the condition's aggregation whose type is only known at
     /// evaluation (kept for completeness; such keys are listed under both person and the group).
     pub any_group: bool,
+    /// Flags this one depends on (positions among the parsed flags), directly or through cohorts.
+    pub(crate) dependencies: BTreeSet<usize>,
 }
 
 impl PropertyKeys {
@@ -135,6 +139,7 @@ impl PropertyKeys {
             self.groups.entry(g.clone()).or_default().extend(keys.iter().cloned());
         }
         self.any_group |= other.any_group;
+        self.dependencies.extend(other.dependencies.iter().copied());
     }
 }
 
@@ -189,18 +194,17 @@ impl Compiler<'_> {
         }
 
         let mut reads = PropertyKeys::default();
-        let mut has_dependencies = false;
         let mut conditions = Vec::new();
         for group in filters.groups.as_deref().unwrap_or_default() {
-            let c = self.compile_condition(group, &aggregation, &variants, &mut reads, &mut has_dependencies)?;
-            conditions.push(c);
+            conditions.push(self.compile_condition(group, &aggregation, &variants, &mut reads)?);
         }
         let super_condition = match filters.super_groups.as_deref() {
-            Some([first, ..]) if first.properties.as_ref().is_some_and(|p| !p.is_empty()) => Some(
-                self.compile_condition(first, &Aggregation::Person, &variants, &mut reads, &mut has_dependencies)?,
-            ),
+            Some([first, ..]) if first.properties.as_ref().is_some_and(|p| !p.is_empty()) => {
+                Some(self.compile_condition(first, &Aggregation::Person, &variants, &mut reads)?)
+            }
             _ => None,
         };
+        let has_dependencies = !reads.dependencies.is_empty();
 
         let mut payloads = HashMap::new();
         for (k, v) in filters.payloads.unwrap_or_default() {
@@ -255,7 +259,6 @@ impl Compiler<'_> {
         flag_aggregation: &Aggregation,
         variants: &[VariantBound],
         reads: &mut PropertyKeys,
-        has_dependencies: &mut bool,
     ) -> Result<Condition, String> {
         let aggregation = match group.aggregation_group_type_index {
             Some(index) => self.aggregation(index),
@@ -276,7 +279,9 @@ impl Compiler<'_> {
             match &compiled {
                 Filter::Property { source, key, .. } => reads.add(&aggregation, source, key),
                 Filter::Cohort { cohort: CohortRef::Compiled(i), .. } => reads.merge(&self.cohorts[*i].reads),
-                Filter::Flag { .. } => *has_dependencies = true,
+                Filter::Flag { flag, .. } => {
+                    reads.dependencies.insert(*flag);
+                }
                 _ => {}
             }
             filters.push(compiled);

@@ -177,6 +177,7 @@ impl FlagSnapshot {
                 }
             }
         }
+        include_dependency_reads(&mut flags, &parsed_to_compiled);
         let cohorts = std::mem::take(&mut compiler.cohorts);
         let mut broken_cohorts: Vec<SkippedCohort> = std::mem::take(&mut compiler.broken_cohorts)
             .into_iter()
@@ -244,8 +245,8 @@ impl FlagSnapshot {
         &self.reads
     }
 
-    /// The property keys one flag can read directly or through its cohorts (its dependencies read their
-    /// own: see [`property_keys`](Self::property_keys) for the union).
+    /// The property keys evaluating one flag can read: its own filters', its cohorts' and, transitively,
+    /// its dependencies'. A binding converting only these gets the same answer as with the full maps.
     pub fn flag_property_keys(&self, key: &str) -> Option<&PropertyKeys> {
         self.index.get(key).map(|&i| &self.flags[i].reads)
     }
@@ -262,6 +263,26 @@ impl FlagSnapshot {
     pub fn evaluate_all(&self, ctx: &EvaluationContext) -> Vec<(&str, Evaluation<'_>)> {
         let mut ev = Evaluator::new(self, ctx).for_all();
         (0..self.flags.len()).map(|i| (self.flags[i].key.as_str(), ev.flag(i))).collect()
+    }
+}
+
+/// Adds to each flag's `reads` the reads of every flag it depends on, transitively (cycles included).
+fn include_dependency_reads(flags: &mut [CompiledFlag], parsed_to_compiled: &[Option<usize>]) {
+    let own: Vec<PropertyKeys> = flags.iter().map(|f| f.reads.clone()).collect();
+    for (i, flag) in flags.iter_mut().enumerate() {
+        if own[i].dependencies.is_empty() {
+            continue;
+        }
+        let mut seen = vec![false; own.len()];
+        seen[i] = true;
+        let mut stack: Vec<usize> = own[i].dependencies.iter().filter_map(|&p| parsed_to_compiled.get(p).copied().flatten()).collect();
+        while let Some(d) = stack.pop() {
+            if std::mem::replace(&mut seen[d], true) {
+                continue;
+            }
+            flag.reads.merge(&own[d]);
+            stack.extend(own[d].dependencies.iter().filter_map(|&p| parsed_to_compiled.get(p).copied().flatten()));
+        }
     }
 }
 

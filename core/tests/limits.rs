@@ -147,3 +147,27 @@ fn catastrophic_regex_finishes_in_microseconds() {
     let ctx = EvaluationContext::new("u").with_person_property("p", format!("{}b", "a".repeat(30)));
     assert!(!snap.evaluate("evil", &ctx).value().unwrap().is_enabled());
 }
+
+#[test]
+fn flag_property_keys_include_cohorts_and_dependencies() {
+    let doc = json!({"flags": [
+        {"key": "top", "active": true, "filters": {"groups": [{"properties": [
+            {"key": "plan", "value": "pro", "type": "person"},
+            {"key": "mid", "value": true, "operator": "flag_evaluates_to", "type": "flag", "dependency_chain": ["leaf", "mid"]}]}]}},
+        {"key": "mid", "active": true, "filters": {"groups": [{"properties": [{"key": "id", "value": 1, "type": "cohort"}]}]}},
+        {"key": "leaf", "active": true, "filters": {"groups": [{"properties": [{"key": "age", "value": 3, "operator": "gt", "type": "person"}]}]}},
+        {"key": "other", "active": true, "filters": {"groups": [{"properties": [{"key": "country", "value": "de", "type": "person"}]}]}}
+    ], "cohorts": {"1": {"type": "AND", "values": [
+        {"key": "email", "value": "x", "operator": "icontains", "type": "person"},
+        {"key": "leaf", "value": true, "operator": "flag_evaluates_to", "type": "flag", "dependency_chain": ["leaf"]}]}}});
+    let snap = FlagSnapshot::from_json(doc.to_string().as_bytes()).unwrap();
+    let keys: Vec<&str> = snap.flag_property_keys("top").unwrap().person.iter().map(String::as_str).collect();
+    assert_eq!(keys, ["age", "email", "plan"]);
+    // Evaluating with only those keys gives the same answer as with everything.
+    let full = EvaluationContext::new("u").with_person_property("plan", "pro").with_person_property("email", "x@y")
+        .with_person_property("age", 5).with_person_property("country", "de");
+    let trimmed = EvaluationContext::new("u").with_person_property("plan", "pro").with_person_property("email", "x@y")
+        .with_person_property("age", 5);
+    assert_eq!(snap.evaluate("top", &full), snap.evaluate("top", &trimmed));
+    assert!(snap.evaluate("top", &full).value().unwrap().is_enabled());
+}

@@ -1,0 +1,678 @@
+//! `hogflags.FlagsClient`: the core's networked client (`hogflags::client::Client`) with posthog-python's
+//! method names. Polling, the `/flags` fallback, events and fork handling are the core's; this file converts
+//! arguments and answers, and decides where the GIL is released:
+//!
+//! - a flag decided locally is answered with the GIL held (a few hundred nanoseconds, no network);
+//! - a call that may reach `/flags`, and every call that may wait for the client's driver thread
+//!   (`reload_feature_flags`, `wait_until_ready`, `tick`, `shutdown`), releases the GIL, so the driver
+//!   thread can always take it to log or to run a callback.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hogflags::client::{
+    AllFlags, Client, ClientError, Config, DefinitionsUpdate, DriverMode, FlagCalledEvent, FlagDetails, FlagOptions,
+    Key, Unresolved as CoreUnresolved, WaitError,
+};
+use hogflags::FlagSnapshot;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyString, PyType};
+
+use crate::convert::{self, type_name};
+use crate::engine::{detached, flag_key_list, guarded, key_text, payload_to_py, value_to_py, Args, Converter, FlagsEngine};
+use crate::pylog;
+use crate::results::{FeatureFlagEvaluations, FeatureFlagResult, FlagReason, Unresolved};
+
+static CLIENT_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static CONFIG_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// A stable code for every client error (`unauthorized`, `timeout`, `shut_down`, …).
+fn error_code(e: &ClientError) -> String {
+    match e {
+        ClientError::Config(_) => "config".into(),
+        ClientError::Runtime(_) => "runtime".into(),
+        ClientError::Poll(p) => p.code().into(),
+        ClientError::Remote(r) => r.code(),
+        ClientError::Cache(_) => "cache".into(),
+        ClientError::ShutDown => "shut_down".into(),
+        ClientError::NotManual => "not_manual".into(),
+        ClientError::InsideAsyncRuntime => "inside_async_runtime".into(),
+    }
+}
+
+/// `hogflags.ClientError(message)` with its `code` attribute (or `ConfigurationError` for bad settings).
+fn client_error_object<'py>(py: Python<'py>, e: &ClientError) -> PyResult<Bound<'py, PyAny>> {
+    let (cell, name) = match e {
+        ClientError::Config(_) => (&CONFIG_ERROR, "ConfigurationError"),
+        _ => (&CLIENT_ERROR, "ClientError"),
+    };
+    let ty = cell.import(py, "hogflags._errors", name)?;
+    let obj = ty.call1((e.to_string(),))?;
+    obj.setattr("code", error_code(e))?;
+    Ok(obj)
+}
+
+fn client_error(py: Python<'_>, e: &ClientError) -> PyErr {
+    match client_error_object(py, e) {
+        Ok(obj) => PyErr::from_value(obj),
+        Err(err) => err,
+    }
+}
+
+fn seconds(value: f64, what: &str) -> PyResult<Duration> {
+    if value.is_finite() && value >= 0.0 && value < 1e9 {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(PyValueError::new_err(format!("{what} must be a number of seconds >= 0, not {value}")))
+    }
+}
+
+fn callable(cb: Option<Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Py<PyAny>>> {
+    match cb {
+        None => Ok(None),
+        Some(c) if c.is_none() => Ok(None),
+        Some(c) if c.is_callable() => Ok(Some(c.unbind())),
+        Some(c) => Err(PyTypeError::new_err(format!("{what} must be callable, not {}", type_name(&c)))),
+    }
+}
+
+fn text_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
+    match obj.cast::<PyString>() {
+        Ok(s) => Ok(convert::str_of(s)?.to_owned()),
+        Err(_) => Err(PyTypeError::new_err(format!("{what} must be a str, not {}", type_name(obj)))),
+    }
+}
+
+fn event_to_py<'py>(py: Python<'py>, ev: &FlagCalledEvent) -> PyResult<Bound<'py, PyAny>> {
+    let d = PyDict::new(py);
+    d.set_item("event", ev.event)?;
+    d.set_item("distinct_id", &ev.distinct_id)?;
+    let groups = PyDict::new(py);
+    for (t, k) in &ev.groups {
+        groups.set_item(t, k)?;
+    }
+    d.set_item("groups", groups)?;
+    d.set_item("properties", convert::to_py(py, &serde_json::Value::Object(ev.properties.clone()))?)?;
+    Ok(d.into_any())
+}
+
+fn update_to_py<'py>(py: Python<'py>, u: &DefinitionsUpdate) -> PyResult<Bound<'py, PyAny>> {
+    let d = PyDict::new(py);
+    d.set_item("flags", u.flags)?;
+    d.set_item("skipped", u.skipped.clone())?;
+    d.set_item("etag", u.etag.clone())?;
+    d.set_item("cleared", u.cleared)?;
+    d.set_item("from_cache", u.from_cache)?;
+    Ok(d.into_any())
+}
+
+fn unresolved(u: &CoreUnresolved) -> Unresolved {
+    let (kind, detail) = match u {
+        CoreUnresolved::Inconclusive { kind, detail } => (kind.as_str().to_owned(), detail.clone()),
+        CoreUnresolved::FlagMissing => ("flag_missing".into(), None),
+        CoreUnresolved::QuotaLimited => ("quota_limited".into(), None),
+        CoreUnresolved::Remote(e) => ("remote_error".into(), Some(e.to_string())),
+        CoreUnresolved::NotLoaded => ("not_loaded".into(), None),
+    };
+    Unresolved { kind, detail }
+}
+
+fn details_result(py: Python<'_>, d: &FlagDetails) -> PyResult<FeatureFlagResult> {
+    Ok(FeatureFlagResult {
+        key: PyString::new(py, &d.key).unbind(),
+        enabled: d.value.is_enabled(),
+        variant: d.value.variant().map(str::to_owned),
+        payload: payload_to_py(py, d.payload.as_ref())?.unbind(),
+        reason: d.reason.as_ref().map(|r| r.description.clone().unwrap_or_else(|| r.code.clone())),
+        reason_code: d.reason.as_ref().map(|r| r.code.clone()),
+        condition_index: d.reason.as_ref().and_then(|r| r.condition_index),
+        flag_id: d.flag_id,
+        version: d.version,
+        locally_evaluated: d.source == hogflags::client::Source::Local,
+    })
+}
+
+fn details_value<'py>(py: Python<'py>, d: &FlagDetails) -> Bound<'py, PyAny> {
+    match &d.value {
+        hogflags::client::FlagValue::Bool(b) => value_to_py(py, hogflags::FlagValue::Bool(*b)),
+        hogflags::client::FlagValue::Variant(v) => PyString::new(py, v).into_any(),
+    }
+}
+
+/// A client evaluating flags locally from definitions it polls, asking PostHog's `/flags` for what it
+/// cannot decide. Safe to share between threads and to keep across `os.fork()`.
+#[pyclass(module = "hogflags", name = "FlagsClient", frozen, subclass, weakref)]
+pub struct FlagsClient {
+    client: Client,
+    host: String,
+    key_shown: String,
+    only_local: bool,
+    /// The converter of the snapshot seen last (rebuilt when the client swaps definitions).
+    conv: Mutex<Option<(Arc<FlagSnapshot>, Arc<Converter>)>>,
+}
+
+impl FlagsClient {
+    fn converter(&self, py: Python<'_>, snap: &Arc<FlagSnapshot>) -> Arc<Converter> {
+        {
+            let g = self.conv.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((s, c)) = g.as_ref() {
+                if Arc::ptr_eq(s, snap) {
+                    return c.clone();
+                }
+            }
+        }
+        // Built outside the lock: it runs Python code, during which another thread may take the GIL.
+        let c = Arc::new(Converter::new(py, snap));
+        let old = {
+            let mut g = self.conv.lock().unwrap_or_else(|p| p.into_inner());
+            g.replace((snap.clone(), c.clone()))
+        };
+        drop(old);
+        c
+    }
+
+    fn snapshot(&self, py: Python<'_>) -> PyResult<Arc<FlagSnapshot>> {
+        guarded(py, || Ok(self.client.snapshot()))
+    }
+
+    fn remote_allowed(&self, only_evaluate_locally: bool) -> bool {
+        !(only_evaluate_locally || self.only_local)
+    }
+
+    /// One flag: locally (GIL held) when the current definitions decide it or `/flags` is not allowed,
+    /// otherwise through the core's fallback with the GIL released and every property converted.
+    fn flag(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        args: Args<'_, '_>,
+        only_evaluate_locally: bool,
+        send_event: bool,
+    ) -> PyResult<Result<FlagDetails, CoreUnresolved>> {
+        let key = key_text(key)?;
+        let snap = self.snapshot(py)?;
+        let conv = self.converter(py, &snap);
+        let ctx = conv.context(&args, false)?;
+        let remote = self.remote_allowed(only_evaluate_locally);
+        if !remote || guarded(py, || Ok(snap.evaluate(key, &ctx).decided().is_some()))? {
+            let opts = FlagOptions { only_evaluate_locally: true, send_event };
+            return guarded(py, || Ok(self.client.get_flag_with(key, &ctx, opts)));
+        }
+        let full = conv.context(&args, true)?;
+        let opts = FlagOptions { only_evaluate_locally: false, send_event };
+        let client = &self.client;
+        detached(py, || client.get_flag_with(key, &full, opts))
+    }
+
+    /// Every flag (or the listed ones): locally first; `/flags` once, with every property, if some flag
+    /// stays undecided and the fallback is allowed.
+    fn all(
+        &self,
+        py: Python<'_>,
+        args: Args<'_, '_>,
+        only_evaluate_locally: bool,
+        keys: Option<&[Bound<'_, PyString>]>,
+    ) -> PyResult<AllFlags> {
+        let snap = self.snapshot(py)?;
+        let conv = self.converter(py, &snap);
+        let ctx = conv.context(&args, false)?;
+        let client = &self.client;
+        let local = detached(py, || client.get_all_flags_with(&ctx, true))?;
+        if !self.remote_allowed(only_evaluate_locally) {
+            return Ok(local);
+        }
+        if !snap.is_empty() {
+            let decided = match keys {
+                Some(keys) => keys
+                    .iter()
+                    .map(|k| convert::str_of(k))
+                    .collect::<PyResult<Vec<&str>>>()?
+                    .iter()
+                    .all(|k| local.flags.contains_key(*k)),
+                None => local.unresolved.is_empty(),
+            };
+            if decided {
+                return Ok(local);
+            }
+        }
+        let full = conv.context(&args, true)?;
+        detached(py, || client.get_all_flags_with(&full, false))
+    }
+}
+
+macro_rules! call_args {
+    ($distinct_id:expr, $groups:expr, $pp:expr, $gp:expr, $device:expr) => {
+        Args {
+            distinct_id: $distinct_id,
+            groups: $groups,
+            person_properties: $pp,
+            group_properties: $gp,
+            device_id: $device,
+            now: None,
+        }
+    };
+}
+
+#[pymethods]
+impl FlagsClient {
+    /// Starts polling `GET /flags/definitions` at once (in a process-wide background thread; `manual=True`
+    /// for none, then call `tick()`). Does not wait for the first fetch: see `wait_until_ready()`.
+    #[new]
+    #[pyo3(signature = (
+        project_api_key, *, secret_key=None, personal_api_key=None, host=None, poll_interval=30.0,
+        definitions_timeout=10.0, feature_flags_request_timeout_seconds=3.0, only_evaluate_locally=false,
+        cache_path=None, on_feature_flag_called=None, on_error=None, on_definitions_updated=None,
+        dedupe_capacity=50_000, max_backoff=300.0, jitter=0.1, manual=false, use_system_proxy=true
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        project_api_key: &Bound<'_, PyAny>,
+        secret_key: Option<&Bound<'_, PyAny>>,
+        personal_api_key: Option<&Bound<'_, PyAny>>,
+        host: Option<&Bound<'_, PyAny>>,
+        poll_interval: f64,
+        definitions_timeout: f64,
+        feature_flags_request_timeout_seconds: f64,
+        only_evaluate_locally: bool,
+        cache_path: Option<PathBuf>,
+        on_feature_flag_called: Option<Bound<'_, PyAny>>,
+        on_error: Option<Bound<'_, PyAny>>,
+        on_definitions_updated: Option<Bound<'_, PyAny>>,
+        dedupe_capacity: usize,
+        max_backoff: f64,
+        jitter: f64,
+        manual: bool,
+        use_system_proxy: bool,
+    ) -> PyResult<Self> {
+        guarded(py, || {
+            pylog::install();
+            let project_api_key = text_arg(project_api_key, "project_api_key")?;
+            let secret = match (secret_key.filter(|k| !k.is_none()), personal_api_key.filter(|k| !k.is_none())) {
+                (Some(_), Some(_)) => {
+                    return Err(PyValueError::new_err("pass secret_key or personal_api_key, not both"));
+                }
+                (Some(k), None) => Some(text_arg(k, "secret_key")?),
+                (None, Some(k)) => Some(text_arg(k, "personal_api_key")?),
+                (None, None) => None,
+            };
+            let mut config = Config::new(project_api_key.clone())
+                .poll_interval(seconds(poll_interval, "poll_interval")?)
+                .definitions_timeout(seconds(definitions_timeout, "definitions_timeout")?)
+                .remote_timeout(seconds(feature_flags_request_timeout_seconds, "feature_flags_request_timeout_seconds")?)
+                .only_evaluate_locally(only_evaluate_locally)
+                .dedupe_capacity(dedupe_capacity)
+                .max_backoff(seconds(max_backoff, "max_backoff")?)
+                .jitter(jitter)
+                .use_system_proxy(use_system_proxy)
+                .driver(if manual { DriverMode::Manual } else { DriverMode::Background });
+            if let Some(s) = secret {
+                config = config.secret_key(s);
+            }
+            if let Some(h) = host.filter(|h| !h.is_none()) {
+                config = config.host(text_arg(h, "host")?);
+            }
+            if let Some(p) = cache_path {
+                config = config.cache_path(p);
+            }
+            if let Some(cb) = callable(on_feature_flag_called, "on_feature_flag_called")? {
+                config = config.on_flag_called(move |ev| pylog::call_back(&cb, |py| event_to_py(py, &ev)));
+            }
+            if let Some(cb) = callable(on_error, "on_error")? {
+                config = config.on_error(move |e| pylog::call_back(&cb, |py| client_error_object(py, e)));
+            }
+            if let Some(cb) = callable(on_definitions_updated, "on_definitions_updated")? {
+                config = config.on_definitions_updated(move |u| pylog::call_back(&cb, |py| update_to_py(py, u)));
+            }
+            let host = config.host_url().to_owned();
+            // Created with the GIL held: the core logs while holding its process-wide driver lock, and
+            // logging takes the GIL, so no thread may wait for that lock while holding the GIL.
+            let client = Client::new(config).map_err(|e| client_error(py, &e))?;
+            Ok(FlagsClient {
+                client,
+                host,
+                key_shown: Key::new(project_api_key).to_string(),
+                only_local: only_evaluate_locally,
+                conv: Mutex::new(None),
+            })
+        })
+    }
+
+    /// As `FlagsEngine.get_feature_flag`, falling back to `/flags` when local evaluation cannot decide
+    /// (unless `only_evaluate_locally`), and reporting a `$feature_flag_called` event (deduplicated) to
+    /// `on_feature_flag_called` unless `send_feature_flag_events=False`. `None`: no value could be had.
+    #[pyo3(signature = (key, distinct_id, *, groups=None, person_properties=None, group_properties=None, device_id=None, only_evaluate_locally=false, send_feature_flag_events=true))]
+    #[allow(clippy::too_many_arguments)]
+    fn get_feature_flag<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+        distinct_id: &Bound<'py, PyAny>,
+        groups: Option<&Bound<'py, PyAny>>,
+        person_properties: Option<&Bound<'py, PyAny>>,
+        group_properties: Option<&Bound<'py, PyAny>>,
+        device_id: Option<&Bound<'py, PyAny>>,
+        only_evaluate_locally: bool,
+        send_feature_flag_events: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guarded(py, || {
+            let args = call_args!(distinct_id, groups, person_properties, group_properties, device_id);
+            Ok(match self.flag(py, key, args, only_evaluate_locally, send_feature_flag_events)? {
+                Ok(d) => details_value(py, &d),
+                Err(_) => py.None().into_bound(py),
+            })
+        })
+    }
+
+    /// `True`/`False` (a variant counts as enabled), or `None` when no value could be had.
+    #[pyo3(signature = (key, distinct_id, *, groups=None, person_properties=None, group_properties=None, device_id=None, only_evaluate_locally=false, send_feature_flag_events=true))]
+    #[allow(clippy::too_many_arguments)]
+    fn feature_enabled(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        distinct_id: &Bound<'_, PyAny>,
+        groups: Option<&Bound<'_, PyAny>>,
+        person_properties: Option<&Bound<'_, PyAny>>,
+        group_properties: Option<&Bound<'_, PyAny>>,
+        device_id: Option<&Bound<'_, PyAny>>,
+        only_evaluate_locally: bool,
+        send_feature_flag_events: bool,
+    ) -> PyResult<Option<bool>> {
+        guarded(py, || {
+            let args = call_args!(distinct_id, groups, person_properties, group_properties, device_id);
+            Ok(self.flag(py, key, args, only_evaluate_locally, send_feature_flag_events)?.ok().map(|d| d.value.is_enabled()))
+        })
+    }
+
+    /// The payload of the flag's value for this user, or `None`. No event by default (as posthog-python).
+    #[pyo3(signature = (key, distinct_id, *, groups=None, person_properties=None, group_properties=None, device_id=None, only_evaluate_locally=false, send_feature_flag_events=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn get_feature_flag_payload<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+        distinct_id: &Bound<'py, PyAny>,
+        groups: Option<&Bound<'py, PyAny>>,
+        person_properties: Option<&Bound<'py, PyAny>>,
+        group_properties: Option<&Bound<'py, PyAny>>,
+        device_id: Option<&Bound<'py, PyAny>>,
+        only_evaluate_locally: bool,
+        send_feature_flag_events: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guarded(py, || {
+            let args = call_args!(distinct_id, groups, person_properties, group_properties, device_id);
+            match self.flag(py, key, args, only_evaluate_locally, send_feature_flag_events)? {
+                Ok(d) => payload_to_py(py, d.payload.as_ref()),
+                Err(_) => Ok(py.None().into_bound(py)),
+            }
+        })
+    }
+
+    /// The full result (`locally_evaluated=False` when it came from `/flags`), or `None`.
+    #[pyo3(signature = (key, distinct_id, *, groups=None, person_properties=None, group_properties=None, device_id=None, only_evaluate_locally=false, send_feature_flag_events=true))]
+    #[allow(clippy::too_many_arguments)]
+    fn get_feature_flag_result(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        distinct_id: &Bound<'_, PyAny>,
+        groups: Option<&Bound<'_, PyAny>>,
+        person_properties: Option<&Bound<'_, PyAny>>,
+        group_properties: Option<&Bound<'_, PyAny>>,
+        device_id: Option<&Bound<'_, PyAny>>,
+        only_evaluate_locally: bool,
+        send_feature_flag_events: bool,
+    ) -> PyResult<Option<FeatureFlagResult>> {
+        guarded(py, || {
+            let args = call_args!(distinct_id, groups, person_properties, group_properties, device_id);
+            match self.flag(py, key, args, only_evaluate_locally, send_feature_flag_events)? {
+                Ok(d) => details_result(py, &d).map(Some),
+                Err(_) => Ok(None),
+            }
+        })
+    }
+
+    /// Every flag's value (key → value): local values, plus one `/flags` request for those local evaluation
+    /// cannot decide (local answers are never replaced). Flags without a value are left out.
+    #[pyo3(signature = (distinct_id, *, groups=None, person_properties=None, group_properties=None, device_id=None, only_evaluate_locally=false, flag_keys_to_evaluate=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn get_all_flags<'py>(
+        &self,
+        py: Python<'py>,
+        distinct_id: &Bound<'py, PyAny>,
+        groups: Option<&Bound<'py, PyAny>>,
+        person_properties: Option<&Bound<'py, PyAny>>,
+        group_properties: Option<&Bound<'py, PyAny>>,
+        device_id: Option<&Bound<'py, PyAny>>,
+        only_evaluate_locally: bool,
+        flag_keys_to_evaluate: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        guarded(py, || {
+            let keys = flag_keys_to_evaluate.filter(|k| !k.is_none()).map(flag_key_list).transpose()?;
+            let args = call_args!(distinct_id, groups, person_properties, group_properties, device_id);
+            let all = self.all(py, args, only_evaluate_locally, keys.as_deref())?;
+            let out = PyDict::new(py);
+            for (k, d) in selected(py, &all, keys.as_deref())? {
+                if let Some(d) = d {
+                    out.set_item(k, details_value(py, d))?;
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// `{"featureFlags": {...}, "featureFlagPayloads": {...}}`, as posthog-python returns it.
+    #[pyo3(signature = (distinct_id, *, groups=None, person_properties=None, group_properties=None, device_id=None, only_evaluate_locally=false, flag_keys_to_evaluate=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn get_all_flags_and_payloads<'py>(
+        &self,
+        py: Python<'py>,
+        distinct_id: &Bound<'py, PyAny>,
+        groups: Option<&Bound<'py, PyAny>>,
+        person_properties: Option<&Bound<'py, PyAny>>,
+        group_properties: Option<&Bound<'py, PyAny>>,
+        device_id: Option<&Bound<'py, PyAny>>,
+        only_evaluate_locally: bool,
+        flag_keys_to_evaluate: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        guarded(py, || {
+            let keys = flag_keys_to_evaluate.filter(|k| !k.is_none()).map(flag_key_list).transpose()?;
+            let args = call_args!(distinct_id, groups, person_properties, group_properties, device_id);
+            let all = self.all(py, args, only_evaluate_locally, keys.as_deref())?;
+            let flags = PyDict::new(py);
+            let payloads = PyDict::new(py);
+            for (k, d) in selected(py, &all, keys.as_deref())? {
+                if let Some(d) = d {
+                    if let Some(p) = &d.payload {
+                        payloads.set_item(&k, convert::to_py(py, p)?)?;
+                    }
+                    flags.set_item(k, details_value(py, d))?;
+                }
+            }
+            let out = PyDict::new(py);
+            out.set_item("featureFlags", flags)?;
+            out.set_item("featureFlagPayloads", payloads)?;
+            Ok(out)
+        })
+    }
+
+    /// Every flag (or those in `flag_keys`) at once: `flags`, `payloads`, `reasons` and `unresolved`
+    /// (key → `Unresolved`; besides the local kinds: `flag_missing`, `quota_limited`, `remote_error`).
+    #[pyo3(signature = (distinct_id, *, groups=None, person_properties=None, group_properties=None, device_id=None, only_evaluate_locally=false, flag_keys=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_flags(
+        &self,
+        py: Python<'_>,
+        distinct_id: &Bound<'_, PyAny>,
+        groups: Option<&Bound<'_, PyAny>>,
+        person_properties: Option<&Bound<'_, PyAny>>,
+        group_properties: Option<&Bound<'_, PyAny>>,
+        device_id: Option<&Bound<'_, PyAny>>,
+        only_evaluate_locally: bool,
+        flag_keys: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<FeatureFlagEvaluations> {
+        guarded(py, || {
+            let keys = flag_keys.filter(|k| !k.is_none()).map(flag_key_list).transpose()?;
+            let args = call_args!(distinct_id, groups, person_properties, group_properties, device_id);
+            let id = convert::identifier(distinct_id).ok().flatten().unwrap_or_default();
+            let all = self.all(py, args, only_evaluate_locally, keys.as_deref())?;
+            let flags = PyDict::new(py);
+            let payloads = PyDict::new(py);
+            let reasons = PyDict::new(py);
+            let unresolved_out = PyDict::new(py);
+            for (k, d) in selected(py, &all, keys.as_deref())? {
+                match d {
+                    Some(d) => {
+                        if let Some(p) = &d.payload {
+                            payloads.set_item(&k, convert::to_py(py, p)?)?;
+                        }
+                        if let Some(r) = &d.reason {
+                            let reason = FlagReason {
+                                code: r.code.clone(),
+                                condition_index: r.condition_index,
+                                description: r.description.clone().unwrap_or_else(|| r.code.clone()),
+                            };
+                            reasons.set_item(&k, Bound::new(py, reason)?)?;
+                        }
+                        flags.set_item(k, details_value(py, d))?;
+                    }
+                    None => {
+                        let text = convert::str_of(&k)?;
+                        let u = match all.unresolved.get(text) {
+                            Some(u) => unresolved(u),
+                            None => Unresolved { kind: "unknown_flag".into(), detail: None },
+                        };
+                        unresolved_out.set_item(k, Bound::new(py, u)?)?;
+                    }
+                }
+            }
+            Ok(FeatureFlagEvaluations {
+                distinct_id: id,
+                flags: flags.unbind(),
+                payloads: payloads.unbind(),
+                reasons: reasons.unbind(),
+                unresolved: unresolved_out.unbind(),
+            })
+        })
+    }
+
+    /// Fetches definitions now and waits for that fetch. Raises `hogflags.ClientError` (with `.code`) if
+    /// it failed; the last good definitions stay in use either way.
+    fn reload_feature_flags(&self, py: Python<'_>) -> PyResult<()> {
+        let client = &self.client;
+        detached(py, || client.reload())?.map_err(|e| client_error(py, &e))
+    }
+
+    /// Waits until definitions are loaded: `True`, or `False` after `timeout` seconds. Raises
+    /// `hogflags.ClientError` when they cannot load without someone acting (401, 403, 402).
+    #[pyo3(signature = (timeout=10.0))]
+    fn wait_until_ready(&self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
+        let timeout = seconds(timeout, "timeout")?;
+        let client = &self.client;
+        match detached(py, || client.wait_until_ready(timeout))? {
+            Ok(()) => Ok(true),
+            Err(WaitError::Timeout { .. }) => Ok(false),
+            Err(WaitError::Failed(e)) => Err(client_error(py, &e)),
+            Err(WaitError::ShutDown) => Err(client_error(py, &ClientError::ShutDown)),
+        }
+    }
+
+    /// Manual mode (`manual=True`): fetches definitions if due, on this thread. Returns
+    /// `{"fetched": bool, "next_tick_in": seconds, "error": ClientError | None}`.
+    fn tick<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let client = &self.client;
+        let t = detached(py, || client.tick())?.map_err(|e| client_error(py, &e))?;
+        let d = PyDict::new(py);
+        d.set_item("fetched", t.fetched)?;
+        d.set_item("next_tick_in", t.next_tick_in.as_secs_f64())?;
+        match &t.error {
+            Some(e) => d.set_item("error", client_error_object(py, e)?)?,
+            None => d.set_item("error", py.None())?,
+        }
+        Ok(d)
+    }
+
+    /// Polling state: `ready`, `flags_loaded`, `etag`, `consecutive_failures`, `last_error` (a
+    /// `ClientError` or `None`), `last_success` (epoch seconds or `None`), `fetches`.
+    #[getter]
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = guarded(py, || Ok(self.client.status()))?;
+        let d = PyDict::new(py);
+        d.set_item("ready", s.ready)?;
+        d.set_item("flags_loaded", s.flags_loaded)?;
+        d.set_item("etag", s.etag)?;
+        d.set_item("consecutive_failures", s.consecutive_failures)?;
+        match &s.last_error {
+            Some(e) => d.set_item("last_error", client_error_object(py, e)?)?,
+            None => d.set_item("last_error", py.None())?,
+        }
+        let since = s.last_success.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs_f64());
+        d.set_item("last_success", since)?;
+        d.set_item("fetches", s.fetches)?;
+        Ok(d)
+    }
+
+    /// The definitions loaded now, as an engine (for offline evaluation of the same snapshot).
+    #[getter]
+    fn engine(&self, py: Python<'_>) -> PyResult<FlagsEngine> {
+        let snap = self.snapshot(py)?;
+        Ok(FlagsEngine::from_snapshot(py, snap))
+    }
+
+    /// Stops polling (waits up to 5 s for the background task). Idempotent; evaluation keeps working on
+    /// the last definitions, without `/flags`.
+    fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
+        let client = &self.client;
+        detached(py, || client.shutdown())
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+        self.shutdown(py)?;
+        Ok(false)
+    }
+
+    /// Called in a forked child (`os.register_at_fork`): restarts the poller there at once.
+    fn _after_fork(&self, py: Python<'_>) -> PyResult<()> {
+        self.snapshot(py).map(|_| ())
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let s = guarded(py, || Ok(self.client.status()))?;
+        Ok(format!(
+            "FlagsClient(host={}, project_api_key={}, flags={}, ready={})",
+            PyString::new(py, &self.host).repr()?,
+            self.key_shown,
+            s.flags_loaded,
+            if s.ready { "True" } else { "False" }
+        ))
+    }
+}
+
+/// The flags of a bulk answer in output order: every resolved flag (sorted by key), or the listed keys
+/// in the caller's order (`None` for those without a value).
+fn selected<'a, 'py>(
+    py: Python<'py>,
+    all: &'a AllFlags,
+    keys: Option<&[Bound<'py, PyString>]>,
+) -> PyResult<Vec<(Bound<'py, PyString>, Option<&'a FlagDetails>)>> {
+    match keys {
+        None => {
+            let mut out: Vec<_> = all.flags.iter().map(|(k, d)| (PyString::new(py, k), Some(d))).collect();
+            out.extend(all.unresolved.keys().map(|k| (PyString::new(py, k), None)));
+            Ok(out)
+        }
+        Some(keys) => keys
+            .iter()
+            .map(|k| Ok((k.clone(), all.flags.get(convert::str_of(k)?))))
+            .collect(),
+    }
+}

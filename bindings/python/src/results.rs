@@ -1,0 +1,207 @@
+//! The result objects handed to Python: plain frozen records built from the core's answers.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyList, PyString};
+
+/// Python's `repr` of a string.
+fn pyrepr(py: Python<'_>, s: &str) -> PyResult<String> {
+    Ok(PyString::new(py, s).repr()?.to_str()?.to_owned())
+}
+
+fn opt_index(i: Option<usize>) -> String {
+    i.map(|i| i.to_string()).unwrap_or_else(|| "None".into())
+}
+
+/// Why a flag has its value: the `/flags` v2 reason code, the 0-based condition index and the server's
+/// description.
+#[pyclass(module = "hogflags", frozen, eq)]
+#[derive(Clone, PartialEq, Eq)]
+pub struct FlagReason {
+    #[pyo3(get)]
+    pub code: String,
+    #[pyo3(get)]
+    pub condition_index: Option<usize>,
+    #[pyo3(get)]
+    pub description: String,
+}
+
+#[pymethods]
+impl FlagReason {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("FlagReason(code={}, condition_index={})", pyrepr(py, &self.code)?, opt_index(self.condition_index)))
+    }
+    fn __str__(&self) -> String {
+        self.description.clone()
+    }
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&self.code, self.condition_index).hash(&mut h);
+        h.finish()
+    }
+}
+
+/// Why local evaluation could not decide a flag: `kind` (`missing_property`, `missing_cohort`,
+/// `experience_continuity`, `unknown_group_type`, `missing_device_id`, `dependency`, `unknown_operator`,
+/// `invalid_value`, `unknown_flag`) and `detail` (the property key, cohort id, dependency key, …).
+#[pyclass(module = "hogflags", frozen, eq)]
+#[derive(Clone, PartialEq, Eq)]
+pub struct Unresolved {
+    #[pyo3(get)]
+    pub kind: String,
+    #[pyo3(get)]
+    pub detail: Option<String>,
+}
+
+#[pymethods]
+impl Unresolved {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let detail = match &self.detail {
+            Some(d) => pyrepr(py, d)?,
+            None => "None".into(),
+        };
+        Ok(format!("Unresolved(kind={}, detail={detail})", pyrepr(py, &self.kind)?))
+    }
+    fn __str__(&self) -> String {
+        match &self.detail {
+            Some(d) => format!("{} ({d})", self.kind),
+            None => self.kind.clone(),
+        }
+    }
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&self.kind, &self.detail).hash(&mut h);
+        h.finish()
+    }
+}
+
+/// One decided flag, as posthog-python's `FeatureFlagResult` (`key`, `enabled`, `variant`, `payload`,
+/// `reason`, `get_value()`), plus the reason code, condition index, flag id and version.
+#[pyclass(module = "hogflags", frozen)]
+pub struct FeatureFlagResult {
+    #[pyo3(get)]
+    pub key: Py<PyString>,
+    #[pyo3(get)]
+    pub enabled: bool,
+    #[pyo3(get)]
+    pub variant: Option<String>,
+    #[pyo3(get)]
+    pub payload: Py<PyAny>,
+    /// The server's description of the reason (posthog-python's `reason`); `None` when a `/flags` answer
+    /// gave none.
+    #[pyo3(get)]
+    pub reason: Option<String>,
+    #[pyo3(get)]
+    pub reason_code: Option<String>,
+    #[pyo3(get)]
+    pub condition_index: Option<usize>,
+    #[pyo3(get)]
+    pub flag_id: Option<i64>,
+    #[pyo3(get)]
+    pub version: Option<i64>,
+    /// `False` when the value came from PostHog's `/flags` (client fallback).
+    #[pyo3(get)]
+    pub locally_evaluated: bool,
+}
+
+#[pymethods]
+impl FeatureFlagResult {
+    /// The flag's value: the variant if there is one, else `enabled`.
+    fn get_value<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        match &self.variant {
+            Some(v) => PyString::new(py, v).into_any(),
+            None => PyBool::new(py, self.enabled).to_owned().into_any(),
+        }
+    }
+    /// The flag's value (same as `get_value()`).
+    #[getter(value)]
+    fn value_attr<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        self.get_value(py)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "FeatureFlagResult(key={}, enabled={}, variant={}, payload={}, reason_code={}, condition_index={})",
+            self.key.bind(py).repr()?,
+            if self.enabled { "True" } else { "False" },
+            match &self.variant {
+                Some(v) => pyrepr(py, v)?,
+                None => "None".into(),
+            },
+            self.payload.bind(py).repr()?,
+            match &self.reason_code {
+                Some(c) => pyrepr(py, c)?,
+                None => "None".into(),
+            },
+            opt_index(self.condition_index),
+        ))
+    }
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let Ok(other) = other.cast::<FeatureFlagResult>() else { return Ok(false) };
+        let o = other.get();
+        let py = other.py();
+        Ok(PyAnyMethods::eq(self.key.bind(py).as_any(), o.key.bind(py))?
+            && self.enabled == o.enabled
+            && self.variant == o.variant
+            && PyAnyMethods::eq(self.payload.bind(py), o.payload.bind(py))?
+            && self.reason_code == o.reason_code
+            && self.condition_index == o.condition_index
+            && self.flag_id == o.flag_id
+            && self.version == o.version
+            && self.locally_evaluated == o.locally_evaluated)
+    }
+}
+
+/// Every flag evaluated for one user at once (`FlagsEngine.evaluate_flags`): `flags` (key → value) and
+/// `payloads` (key → payload, only flags that have one) and `reasons` (key → `FlagReason`) for the
+/// decided flags, `unresolved` (key → `Unresolved`) for those local evaluation could not decide.
+#[pyclass(module = "hogflags", frozen)]
+pub struct FeatureFlagEvaluations {
+    #[pyo3(get)]
+    pub distinct_id: String,
+    #[pyo3(get)]
+    pub flags: Py<PyDict>,
+    #[pyo3(get)]
+    pub payloads: Py<PyDict>,
+    #[pyo3(get)]
+    pub reasons: Py<PyDict>,
+    #[pyo3(get)]
+    pub unresolved: Py<PyDict>,
+}
+
+#[pymethods]
+impl FeatureFlagEvaluations {
+    /// `True` when the flag is decided and enabled (true or any variant); `False` otherwise.
+    fn is_enabled(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
+        match self.flags.bind(py).get_item(key)? {
+            Some(v) => v.is_truthy(),
+            None => Ok(false),
+        }
+    }
+    /// The flag's value (`True`, `False` or the variant), or `None` if it is not decided.
+    fn get_flag<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.flags.bind(py).get_item(key)?.unwrap_or_else(|| py.None().into_bound(py)))
+    }
+    /// The flag's payload, or `None`.
+    fn get_flag_payload<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.payloads.bind(py).get_item(key)?.unwrap_or_else(|| py.None().into_bound(py)))
+    }
+    /// The keys of the decided flags, in document order.
+    fn keys<'py>(&self, py: Python<'py>) -> Bound<'py, PyList> {
+        self.flags.bind(py).keys()
+    }
+    fn __len__(&self, py: Python<'_>) -> usize {
+        self.flags.bind(py).len()
+    }
+    fn __contains__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
+        self.flags.bind(py).contains(key)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "FeatureFlagEvaluations(distinct_id={}, flags={}, unresolved={})",
+            pyrepr(py, &self.distinct_id)?,
+            self.flags.bind(py).repr()?,
+            self.unresolved.bind(py).repr()?
+        ))
+    }
+}
