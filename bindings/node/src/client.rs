@@ -1,0 +1,695 @@
+//! The networked client (`hogflags::client::Client`, feature `client`): only conversion between JS and
+//! the core's client. Polling runs on the core's process-wide driver thread (a native thread, which never
+//! keeps Node's event loop alive); callbacks reach JS through one *weak* (unref'd) thread-safe function;
+//! calls that may use the network run on libuv's thread pool and return promises.
+//!
+//! Results cross as JSON text (the JS layer parses it): a client call may wait for the network anyway, so
+//! the engine's integer encoding is not worth its bookkeeping here.
+
+use std::cell::{Cell, RefCell};
+use std::ffi::c_void;
+use std::ptr;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hogflags::client::{
+    AllFlags, Client, ClientError, Config, DefinitionsUpdate, FlagCalledEvent, FlagDetails, FlagOptions, Unresolved,
+    WaitError,
+};
+use hogflags::EvaluationContext;
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::convert::{self, CResult, ConvError, Env as RawEnv, JsVal};
+use crate::engine::{EngineState, Person};
+use crate::{run, RawValue};
+
+const TAG: sys::napi_type_tag = sys::napi_type_tag {
+    lower: 0x686f_6766_6c61_6773,
+    upper: 0x636c_6965_6e74_0001,
+};
+
+/// The options the JS layer passes (already validated and renamed), as JSON.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Options {
+    secret_key: Option<String>,
+    host: Option<String>,
+    poll_interval_ms: Option<f64>,
+    definitions_timeout_ms: Option<f64>,
+    remote_timeout_ms: Option<f64>,
+    only_evaluate_locally: Option<bool>,
+    fallback_to_remote: Option<bool>,
+    cache_path: Option<String>,
+    max_backoff_ms: Option<f64>,
+    jitter: Option<f64>,
+    dedupe_capacity: Option<f64>,
+    use_system_proxy: Option<bool>,
+    user_agent: Option<String>,
+    /// Which callbacks the JS side has: `flag_called`, `error`, `definitions_updated`.
+    #[serde(default)]
+    events: Vec<String>,
+}
+
+fn ms(v: f64) -> Duration {
+    Duration::from_secs_f64((v.max(0.0) / 1000.0).min(1e9))
+}
+
+/// A client and the conversion state for its current snapshot.
+pub struct ClientState {
+    client: Arc<Client>,
+    /// The conversion state of the client's current definitions, with its generation number. Rebuilt
+    /// when the client swaps in new definitions (compared by pointer).
+    engine: RefCell<Option<(i32, Rc<EngineState>)>>,
+    generation: Cell<i32>,
+}
+
+impl ClientState {
+    fn engine(&self) -> (i32, Rc<EngineState>) {
+        let snap = self.client.snapshot();
+        let mut slot = self.engine.borrow_mut();
+        match &*slot {
+            Some((g, e)) if Arc::ptr_eq(&e.snap, &snap) => (*g, e.clone()),
+            _ => {
+                // The client does not keep the definitions text: every key any flag reads is converted.
+                let e = Rc::new(EngineState::new(snap));
+                let g = self.generation.get().wrapping_add(1);
+                self.generation.set(g);
+                *slot = Some((g, e.clone()));
+                (g, e)
+            }
+        }
+    }
+
+    /// The context from `a = [distinctId, personValues, personProperties, groups, groupProperties,
+    /// deviceId]`. `personValues` (the values of `clientKeys().personKeys`, read by the JS side) is used
+    /// when `generation` is still current; otherwise the keys are read from `personProperties` by name.
+    /// The current generation is written to `sync[0]`, so that the JS side can refresh its key list.
+    unsafe fn context(&self, env: RawEnv, generation: i32, sync: JsVal, a: &[JsVal]) -> CResult<EvaluationContext> {
+        let (g, e) = self.engine();
+        let undefined = {
+            let mut u = ptr::null_mut();
+            unsafe { convert::check(sys::napi_get_undefined(env, &mut u), "undefined")? };
+            u
+        };
+        let person = if g == generation {
+            Person::Values(a[1])
+        } else {
+            Person::Object(a[2])
+        };
+        let ctx = unsafe { e.context(env, &e.all, a[0], person, a[3], a[4], a[5], undefined)? };
+        // After the context: no JS runs from here on, so the array cannot be detached under us.
+        let mut is_ta = false;
+        unsafe { convert::check(sys::napi_is_typedarray(env, sync, &mut is_ta), "is typed array")? };
+        if is_ta {
+            let (ty, len, data) = unsafe { convert::typed_array(env, sync)? };
+            if ty == sys::TypedarrayType::int32_array && len >= 1 {
+                unsafe { *(data as *mut i32) = g };
+            }
+        }
+        Ok(ctx)
+    }
+}
+
+unsafe extern "C" fn finalize(_env: RawEnv, data: *mut c_void, _hint: *mut c_void) {
+    if !data.is_null() {
+        // Dropping the last reference stops the client's polling task without waiting.
+        drop(unsafe { Box::from_raw(data as *mut ClientState) });
+    }
+}
+
+unsafe fn state<'a>(env: RawEnv, handle: JsVal) -> CResult<&'a ClientState> {
+    let bad = || ConvError::type_error("not a hogflags client handle");
+    if unsafe { convert::type_of(env, handle)? } != sys::ValueType::napi_object {
+        return Err(bad());
+    }
+    let mut tagged = false;
+    unsafe {
+        convert::check(
+            sys::napi_check_object_type_tag(env, handle, &TAG, &mut tagged),
+            "type tag",
+        )?
+    };
+    if !tagged {
+        return Err(bad());
+    }
+    let mut data = ptr::null_mut();
+    unsafe { convert::check(sys::napi_unwrap(env, handle, &mut data), "unwrap")? };
+    if data.is_null() {
+        return Err(bad());
+    }
+    Ok(unsafe { &*(data as *const ClientState) })
+}
+
+fn with_client<T>(env: &Env, handle: &Unknown<'_>, f: impl FnOnce(&ClientState) -> CResult<T>) -> Result<T> {
+    let (e, h) = (env.raw(), handle.raw());
+    run(env, || f(unsafe { state(e, h)? }))
+}
+
+fn args(list: &[&Unknown<'_>]) -> Vec<JsVal> {
+    list.iter().map(|u| u.raw()).collect()
+}
+
+// ---- JSON shapes (camelCase, for the JS layer) -------------------------------------------------
+
+fn details_json(d: &FlagDetails) -> Value {
+    json!({
+        "key": d.key,
+        "value": d.value.to_json(),
+        "payload": d.payload,
+        "reason": d.reason.as_ref().map(|r| json!({
+            "code": r.code,
+            "conditionIndex": r.condition_index,
+            "description": r.description,
+        })),
+        "flagId": d.flag_id,
+        "version": d.version,
+        "hasExperiment": d.has_experiment,
+        "source": match d.source { hogflags::client::Source::Local => "local", hogflags::client::Source::Remote => "remote" },
+        "requestId": d.request_id,
+        "evaluatedAt": d.evaluated_at,
+        "errorsWhileComputing": d.errors_while_computing,
+    })
+}
+
+fn unresolved_json(u: &Unresolved) -> Value {
+    match u {
+        Unresolved::Inconclusive { kind, detail } => json!({ "kind": kind.as_str(), "detail": detail }),
+        Unresolved::FlagMissing => json!({ "kind": "flag_missing", "detail": null }),
+        Unresolved::QuotaLimited => json!({ "kind": "quota_limited", "detail": null }),
+        Unresolved::Remote(e) => json!({ "kind": "remote_error", "detail": e.code(), "message": e.to_string() }),
+        Unresolved::NotLoaded => json!({ "kind": "not_loaded", "detail": null }),
+    }
+}
+
+fn outcome_json(r: &std::result::Result<FlagDetails, Unresolved>) -> String {
+    match r {
+        Ok(d) => json!({ "flag": details_json(d) }),
+        Err(u) => json!({ "unresolved": unresolved_json(u) }),
+    }
+    .to_string()
+}
+
+fn all_json(a: &AllFlags) -> String {
+    let flags: Map<String, Value> = a.flags.iter().map(|(k, d)| (k.clone(), details_json(d))).collect();
+    let unresolved: Map<String, Value> = a
+        .unresolved
+        .iter()
+        .map(|(k, u)| (k.clone(), unresolved_json(u)))
+        .collect();
+    json!({
+        "flags": flags,
+        "unresolved": unresolved,
+        "remoteCalled": a.remote_called,
+        "remoteError": a.remote_error.as_ref().map(|e| json!({ "code": e.code(), "message": e.to_string() })),
+    })
+    .to_string()
+}
+
+fn client_error_json(e: &ClientError) -> Value {
+    let code = match e {
+        ClientError::Config(_) => "config".to_owned(),
+        ClientError::Runtime(_) => "runtime".to_owned(),
+        ClientError::Poll(p) => p.code().to_owned(),
+        ClientError::Remote(r) => r.code(),
+        ClientError::Cache(_) => "cache".to_owned(),
+        ClientError::ShutDown => "shut_down".to_owned(),
+        ClientError::NotManual => "not_manual".to_owned(),
+        ClientError::InsideAsyncRuntime => "inside_async_runtime".to_owned(),
+    };
+    json!({ "code": code, "message": e.to_string() })
+}
+
+fn event_json(e: &FlagCalledEvent) -> Value {
+    json!({ "event": e.event, "distinctId": e.distinct_id, "groups": e.groups, "properties": e.properties })
+}
+
+fn update_json(u: &DefinitionsUpdate) -> Value {
+    json!({
+        "flags": u.flags,
+        "skipped": u.skipped.iter().map(|(k, r)| json!({ "key": k, "reason": r })).collect::<Vec<_>>(),
+        "etag": u.etag,
+        "cleared": u.cleared,
+        "fromCache": u.from_cache,
+    })
+}
+
+// ---- construction ------------------------------------------------------------------------------
+
+type Dispatch = ThreadsafeFunction<String, (), String, Status, false, true>;
+
+/// Creates a client (and starts polling). `options` is JSON (see `Options`); `dispatch(message)` receives
+/// `{"kind": "flag_called" | "error" | "definitions_updated", "data": …}` as JSON text, asynchronously on
+/// the JS thread, through a weak thread-safe function (it never keeps the process alive).
+#[napi(ts_return_type = "object")]
+pub fn create_client(
+    env: Env,
+    project_api_key: String,
+    options: String,
+    dispatch: Option<Function<'_, String, ()>>,
+) -> Result<RawValue> {
+    let opts: Options = match serde_json::from_str(&options) {
+        Ok(o) => o,
+        Err(e) => return run(&env, || Err(ConvError::type_error(format!("client options: {e}")))),
+    };
+    let tsfn: Option<Arc<Dispatch>> = match dispatch {
+        Some(f) => Some(Arc::new(
+            f.build_threadsafe_function::<String>()
+                .weak::<true>()
+                .callee_handled::<false>()
+                .build()?,
+        )),
+        None => None,
+    };
+    let send = |tsfn: &Arc<Dispatch>, kind: &str, data: Value| {
+        // NonBlocking: a full queue or a closing environment drops the message rather than wait.
+        let _ = tsfn.call(
+            json!({ "kind": kind, "data": data }).to_string(),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
+    };
+    let mut config = Config::new(project_api_key);
+    if let Some(k) = opts.secret_key {
+        config = config.secret_key(k);
+    }
+    if let Some(h) = opts.host {
+        config = config.host(h);
+    }
+    if let Some(v) = opts.poll_interval_ms {
+        config = config.poll_interval(ms(v));
+    }
+    if let Some(v) = opts.definitions_timeout_ms {
+        config = config.definitions_timeout(ms(v));
+    }
+    if let Some(v) = opts.remote_timeout_ms {
+        config = config.remote_timeout(ms(v));
+    }
+    if let Some(v) = opts.only_evaluate_locally {
+        config = config.only_evaluate_locally(v);
+    }
+    if let Some(v) = opts.fallback_to_remote {
+        config = config.fallback_to_remote(v);
+    }
+    if let Some(p) = opts.cache_path {
+        config = config.cache_path(p);
+    }
+    if let Some(v) = opts.max_backoff_ms {
+        config = config.max_backoff(ms(v));
+    }
+    if let Some(v) = opts.jitter {
+        config = config.jitter(v);
+    }
+    if let Some(v) = opts.dedupe_capacity {
+        config = config.dedupe_capacity(v.clamp(0.0, 1e9) as usize);
+    }
+    if let Some(v) = opts.use_system_proxy {
+        config = config.use_system_proxy(v);
+    }
+    if let Some(v) = opts.user_agent {
+        config = config.user_agent(v);
+    }
+    if let Some(t) = &tsfn {
+        let wants = |k: &str| opts.events.iter().any(|e| e == k);
+        if wants("flag_called") {
+            let t = t.clone();
+            config = config.on_flag_called(move |e| send(&t, "flag_called", event_json(&e)));
+        }
+        if wants("error") {
+            let t = t.clone();
+            config = config.on_error(move |e| send(&t, "error", client_error_json(e)));
+        }
+        if wants("definitions_updated") {
+            let t = t.clone();
+            config = config.on_definitions_updated(move |u| send(&t, "definitions_updated", update_json(u)));
+        }
+    }
+    let e = env.raw();
+    run(&env, || unsafe {
+        let client = Client::new(config).map_err(|err| ConvError::coded("HOGFLAGS_CLIENT_CONFIG", err.to_string()))?;
+        let mut obj = ptr::null_mut();
+        convert::check(sys::napi_create_object(e, &mut obj), "create object")?;
+        let st = Box::into_raw(Box::new(ClientState {
+            client: Arc::new(client),
+            engine: RefCell::new(None),
+            generation: Cell::new(0),
+        }));
+        if sys::napi_wrap(
+            e,
+            obj,
+            st as *mut c_void,
+            Some(finalize),
+            ptr::null_mut(),
+            ptr::null_mut(),
+        ) != sys::Status::napi_ok
+        {
+            drop(Box::from_raw(st));
+            return Err(ConvError::internal("wrap"));
+        }
+        convert::check(sys::napi_type_tag_object(e, obj, &TAG), "type tag")?;
+        Ok(RawValue(obj))
+    })
+}
+
+// ---- evaluation --------------------------------------------------------------------------------
+
+/// The person property keys of the client's current definitions, and their generation.
+#[napi(object)]
+pub struct ClientKeys {
+    pub generation: i32,
+    pub person_keys: Vec<String>,
+}
+
+/// The keys whose values `clientGetFlag` & co. take as `personValues` (see `ClientState::context`).
+#[napi]
+pub fn client_keys(env: Env, handle: Unknown<'_>) -> Result<ClientKeys> {
+    with_client(&env, &handle, |st| {
+        let (generation, e) = st.engine();
+        Ok(ClientKeys {
+            generation,
+            person_keys: e.person_keys.clone(),
+        })
+    })
+}
+
+unsafe fn js_value(env: RawEnv, r: &std::result::Result<FlagDetails, Unresolved>) -> CResult<JsVal> {
+    let mut out = ptr::null_mut();
+    unsafe {
+        match r {
+            Ok(d) => match &d.value {
+                hogflags::client::FlagValue::Bool(b) => {
+                    convert::check(sys::napi_get_boolean(env, *b, &mut out), "boolean")?
+                }
+                hogflags::client::FlagValue::Variant(v) => convert::check(
+                    sys::napi_create_string_utf8(env, v.as_ptr() as *const _, v.len() as isize, &mut out),
+                    "string",
+                )?,
+            },
+            Err(_) => convert::check(sys::napi_get_undefined(env, &mut out), "undefined")?,
+        }
+    }
+    Ok(out)
+}
+
+unsafe fn js_text(env: RawEnv, text: &str) -> CResult<JsVal> {
+    let mut out = ptr::null_mut();
+    unsafe {
+        convert::check(
+            sys::napi_create_string_utf8(env, text.as_ptr() as *const _, text.len() as isize, &mut out),
+            "string",
+        )?
+    };
+    Ok(out)
+}
+
+unsafe fn js_null(env: RawEnv) -> CResult<JsVal> {
+    let mut out = ptr::null_mut();
+    unsafe { convert::check(sys::napi_get_null(env, &mut out), "null")? };
+    Ok(out)
+}
+
+/// One flag, locally only (synchronous).
+///
+/// Arguments: `handle, sync, generation, key, distinctId, personValues, personProperties, groups,
+/// groupProperties, deviceId, sendEvent, tryRemote, details`. With `tryRemote`, a flag that local
+/// evaluation cannot decide is not reported (no event) and the result is `null`: the caller then uses
+/// `clientGetFlagRemote`. Otherwise the outcome, with its `$feature_flag_called` event when `sendEvent`:
+/// with `details`, JSON `{flag}` / `{unresolved}`; without, the value (`true`/`false`/variant) or
+/// `undefined`.
+#[napi(ts_return_type = "string | boolean | null | undefined")]
+#[allow(clippy::too_many_arguments)]
+pub fn client_get_flag(
+    env: Env,
+    handle: Unknown<'_>,
+    sync: Unknown<'_>,
+    generation: i32,
+    key: String,
+    distinct_id: Unknown<'_>,
+    person_values: Unknown<'_>,
+    person: Unknown<'_>,
+    groups: Unknown<'_>,
+    group_props: Unknown<'_>,
+    device_id: Unknown<'_>,
+    send_event: bool,
+    try_remote: bool,
+    details: bool,
+) -> Result<RawValue> {
+    let a = args(&[&distinct_id, &person_values, &person, &groups, &group_props, &device_id]);
+    let (e, sync) = (env.raw(), sync.raw());
+    with_client(&env, &handle, |st| unsafe {
+        let ctx = st.context(e, generation, sync, &a)?;
+        let snap = st.client.snapshot();
+        let local = snap.evaluate(&key, &ctx);
+        if try_remote && local.decided().is_none() {
+            // Undecided locally: report nothing here; the remote call reports the final outcome.
+            return Ok(RawValue(js_null(e)?));
+        }
+        if !send_event && !details {
+            // Only the value, no event: the evaluation above is what the client would answer.
+            let r = local.value().map(hogflags::client::FlagValue::from).ok_or(());
+            let mut out = ptr::null_mut();
+            match r {
+                Ok(hogflags::client::FlagValue::Bool(b)) => {
+                    convert::check(sys::napi_get_boolean(e, b, &mut out), "boolean")?
+                }
+                Ok(hogflags::client::FlagValue::Variant(v)) => convert::check(
+                    sys::napi_create_string_utf8(e, v.as_ptr() as *const _, v.len() as isize, &mut out),
+                    "string",
+                )?,
+                Err(()) => convert::check(sys::napi_get_undefined(e, &mut out), "undefined")?,
+            }
+            return Ok(RawValue(out));
+        }
+        let r = st.client.get_flag_with(
+            &key,
+            &ctx,
+            FlagOptions {
+                only_evaluate_locally: true,
+                send_event,
+            },
+        );
+        Ok(RawValue(if details {
+            js_text(e, &outcome_json(&r))?
+        } else {
+            js_value(e, &r)?
+        }))
+    })
+}
+
+pub struct RemoteFlag {
+    client: Arc<Client>,
+    key: String,
+    ctx: EvaluationContext,
+    send_event: bool,
+}
+
+impl Task for RemoteFlag {
+    type Output = String;
+    type JsValue = String;
+    fn compute(&mut self) -> Result<String> {
+        let opts = FlagOptions {
+            only_evaluate_locally: false,
+            send_event: self.send_event,
+        };
+        Ok(outcome_json(&self.client.get_flag_with(&self.key, &self.ctx, opts)))
+    }
+    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
+        Ok(output)
+    }
+}
+
+/// One flag with the `/flags` fallback, on the libuv thread pool: a promise of JSON `{flag}` /
+/// `{unresolved}`. Arguments as `clientGetFlag`, without `tryRemote` and `details`.
+#[napi(ts_return_type = "Promise<string>")]
+#[allow(clippy::too_many_arguments)]
+pub fn client_get_flag_remote(
+    env: Env,
+    handle: Unknown<'_>,
+    sync: Unknown<'_>,
+    generation: i32,
+    key: String,
+    distinct_id: Unknown<'_>,
+    person_values: Unknown<'_>,
+    person: Unknown<'_>,
+    groups: Unknown<'_>,
+    group_props: Unknown<'_>,
+    device_id: Unknown<'_>,
+    send_event: bool,
+) -> Result<AsyncTask<RemoteFlag>> {
+    let a = args(&[&distinct_id, &person_values, &person, &groups, &group_props, &device_id]);
+    let (e, sync) = (env.raw(), sync.raw());
+    with_client(&env, &handle, |st| {
+        let ctx = unsafe { st.context(e, generation, sync, &a)? };
+        Ok(AsyncTask::new(RemoteFlag {
+            client: st.client.clone(),
+            key,
+            ctx,
+            send_event,
+        }))
+    })
+}
+
+/// Every flag, locally only (synchronous): JSON of the bulk result. With `tryRemote`, `null` when some
+/// flag is undecided (the caller then uses `clientAllFlagsRemote`).
+#[napi(ts_return_type = "string | null")]
+#[allow(clippy::too_many_arguments)]
+pub fn client_all_flags(
+    env: Env,
+    handle: Unknown<'_>,
+    sync: Unknown<'_>,
+    generation: i32,
+    distinct_id: Unknown<'_>,
+    person_values: Unknown<'_>,
+    person: Unknown<'_>,
+    groups: Unknown<'_>,
+    group_props: Unknown<'_>,
+    device_id: Unknown<'_>,
+    try_remote: bool,
+) -> Result<Option<String>> {
+    let a = args(&[&distinct_id, &person_values, &person, &groups, &group_props, &device_id]);
+    let (e, sync) = (env.raw(), sync.raw());
+    with_client(&env, &handle, |st| {
+        let ctx = unsafe { st.context(e, generation, sync, &a)? };
+        let all = st.client.get_all_flags_with(&ctx, true);
+        // With no definitions at all, everything comes from /flags.
+        if try_remote && (!all.unresolved.is_empty() || st.client.snapshot().is_empty()) {
+            return Ok(None);
+        }
+        Ok(Some(all_json(&all)))
+    })
+}
+
+pub struct RemoteAll {
+    client: Arc<Client>,
+    ctx: EvaluationContext,
+}
+
+impl Task for RemoteAll {
+    type Output = String;
+    type JsValue = String;
+    fn compute(&mut self) -> Result<String> {
+        Ok(all_json(&self.client.get_all_flags_with(&self.ctx, false)))
+    }
+    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
+        Ok(output)
+    }
+}
+
+/// Every flag, with one `/flags` call for the undecided ones (on the libuv thread pool).
+#[napi(ts_return_type = "Promise<string>")]
+#[allow(clippy::too_many_arguments)]
+pub fn client_all_flags_remote(
+    env: Env,
+    handle: Unknown<'_>,
+    sync: Unknown<'_>,
+    generation: i32,
+    distinct_id: Unknown<'_>,
+    person_values: Unknown<'_>,
+    person: Unknown<'_>,
+    groups: Unknown<'_>,
+    group_props: Unknown<'_>,
+    device_id: Unknown<'_>,
+) -> Result<AsyncTask<RemoteAll>> {
+    let a = args(&[&distinct_id, &person_values, &person, &groups, &group_props, &device_id]);
+    let (e, sync) = (env.raw(), sync.raw());
+    with_client(&env, &handle, |st| {
+        let ctx = unsafe { st.context(e, generation, sync, &a)? };
+        Ok(AsyncTask::new(RemoteAll {
+            client: st.client.clone(),
+            ctx,
+        }))
+    })
+}
+
+// ---- lifecycle ---------------------------------------------------------------------------------
+
+pub enum Lifecycle {
+    Reload,
+    Wait(Duration),
+    Shutdown,
+}
+
+pub struct LifecycleTask {
+    client: Arc<Client>,
+    what: Lifecycle,
+}
+
+impl Task for LifecycleTask {
+    type Output = String;
+    type JsValue = String;
+    fn compute(&mut self) -> Result<String> {
+        let out = match self.what {
+            Lifecycle::Reload => match self.client.reload() {
+                Ok(()) => json!({ "ok": true }),
+                Err(e) => json!({ "ok": false, "error": client_error_json(&e) }),
+            },
+            Lifecycle::Wait(timeout) => match self.client.wait_until_ready(timeout) {
+                Ok(()) => json!({ "ok": true }),
+                Err(WaitError::Timeout { .. }) => json!({ "ok": false }),
+                Err(WaitError::Failed(e)) => json!({ "ok": false, "error": client_error_json(&e) }),
+                Err(WaitError::ShutDown) => json!({ "ok": false, "error": client_error_json(&ClientError::ShutDown) }),
+            },
+            Lifecycle::Shutdown => {
+                self.client.shutdown();
+                json!({ "ok": true })
+            }
+        };
+        Ok(out.to_string())
+    }
+    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
+        Ok(output)
+    }
+}
+
+fn lifecycle(env: Env, handle: Unknown<'_>, what: Lifecycle) -> Result<AsyncTask<LifecycleTask>> {
+    with_client(&env, &handle, |st| {
+        Ok(AsyncTask::new(LifecycleTask {
+            client: st.client.clone(),
+            what,
+        }))
+    })
+}
+
+/// Fetches definitions now; a promise of `{ok, error?}` (JSON).
+#[napi(ts_return_type = "Promise<string>")]
+pub fn client_reload(env: Env, handle: Unknown<'_>) -> Result<AsyncTask<LifecycleTask>> {
+    lifecycle(env, handle, Lifecycle::Reload)
+}
+
+/// Waits until definitions are loaded; a promise of `{ok, error?}` (JSON).
+#[napi(ts_return_type = "Promise<string>")]
+pub fn client_wait_until_ready(env: Env, handle: Unknown<'_>, timeout_ms: f64) -> Result<AsyncTask<LifecycleTask>> {
+    lifecycle(env, handle, Lifecycle::Wait(ms(timeout_ms)))
+}
+
+/// Stops polling (bounded wait); evaluation keeps working on the last definitions.
+#[napi(ts_return_type = "Promise<string>")]
+pub fn client_shutdown(env: Env, handle: Unknown<'_>) -> Result<AsyncTask<LifecycleTask>> {
+    lifecycle(env, handle, Lifecycle::Shutdown)
+}
+
+/// Polling state as JSON.
+#[napi]
+pub fn client_status(env: Env, handle: Unknown<'_>) -> Result<String> {
+    with_client(&env, &handle, |st| {
+        let s = st.client.status();
+        let last_success_ms = s
+            .last_success
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as u64);
+        Ok(json!({
+            "ready": s.ready,
+            "flagsLoaded": s.flags_loaded,
+            "etag": s.etag,
+            "consecutiveFailures": s.consecutive_failures,
+            "lastError": s.last_error.as_ref().map(client_error_json),
+            "lastSuccessAt": last_success_ms,
+            "fetches": s.fetches,
+        })
+        .to_string())
+    })
+}

@@ -1,0 +1,354 @@
+'use strict'
+// FlagsClient: the core's networked client (polling, /flags fallback, $feature_flag_called events)
+// with posthog-node's method names. Every answer comes from the core; this file converts arguments and
+// results. Polling runs on a native thread of the core, which never keeps the process alive; callbacks
+// arrive on this thread through an unref'd thread-safe function.
+
+const util = require('node:util')
+const native = require('./native.js')
+const { HogflagsError, rethrow, checkKey, checkDistinctId, checkOptions, describe } = require('./common.js')
+
+const CLIENT_OPTIONS = {
+  // hogflags name: [accepted names (first wins), type]
+  secretKey: [['secretKey', 'personalApiKey'], 'string'],
+  host: [['host'], 'string'],
+  pollIntervalMs: [['pollInterval', 'featureFlagsPollingInterval'], 'ms'],
+  definitionsTimeoutMs: [['definitionsTimeout'], 'ms'],
+  remoteTimeoutMs: [['remoteTimeout', 'featureFlagsRequestTimeoutMs'], 'ms'],
+  onlyEvaluateLocally: [['onlyEvaluateLocally', 'strictLocalEvaluation'], 'boolean'],
+  fallbackToRemote: [['fallbackToRemote'], 'boolean'],
+  cachePath: [['cachePath'], 'string'],
+  maxBackoffMs: [['maxBackoff'], 'ms'],
+  jitter: [['jitter'], 'number'],
+  dedupeCapacity: [['dedupeCapacity'], 'number'],
+  useSystemProxy: [['useSystemProxy'], 'boolean'],
+  userAgent: [['userAgent'], 'string'],
+}
+const CALLBACKS = { onFeatureFlagCalled: 'flag_called', onError: 'error', onDefinitionsUpdated: 'definitions_updated' }
+
+function nativeOptions(options) {
+  const out = {}
+  for (const [name, [aliases, type]] of Object.entries(CLIENT_OPTIONS)) {
+    const alias = aliases.find((a) => options[a] !== undefined && options[a] !== null)
+    if (alias === undefined) continue
+    const v = options[alias]
+    const ok = type === 'string' ? typeof v === 'string'
+      : type === 'boolean' ? typeof v === 'boolean'
+        : typeof v === 'number' && Number.isFinite(v) && v >= 0
+    if (!ok) throw new TypeError(`${alias} must be ${type === 'ms' ? 'a number of milliseconds' : type === 'number' ? 'a non-negative number' : `a ${type}`}, got ${describe(v)}`)
+    out[name] = v
+  }
+  out.events = []
+  for (const [name, kind] of Object.entries(CALLBACKS)) {
+    if (options[name] === undefined || options[name] === null) continue
+    if (typeof options[name] !== 'function') throw new TypeError(`${name} must be a function, got ${describe(options[name])}`)
+    out.events.push(kind)
+  }
+  return out
+}
+
+/** An error reported by the client (polling, reload, remote evaluation); `code` is a stable short code. */
+class FlagsClientError extends HogflagsError {
+  constructor(message, code, options) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+function clientError(e) {
+  return new FlagsClientError(e.message, e.code)
+}
+
+function details(d) {
+  const enabled = d.value !== false
+  return {
+    key: d.key,
+    enabled,
+    variant: typeof d.value === 'string' ? d.value : undefined,
+    payload: d.payload === null ? undefined : d.payload,
+    reason: d.reason ? { code: d.reason.code, conditionIndex: d.reason.conditionIndex, description: d.reason.description ?? null } : undefined,
+    flagId: d.flagId ?? undefined,
+    version: d.version ?? undefined,
+    hasExperiment: d.hasExperiment ?? undefined,
+    source: d.source,
+    requestId: d.requestId ?? undefined,
+  }
+}
+
+/**
+ * A PostHog feature-flag client: definitions polled from PostHog and evaluated locally by the core,
+ * `/flags` asked for what local evaluation cannot decide, `$feature_flag_called` events handed to
+ * `onFeatureFlagCalled`. Methods that may use the network return promises; a flag decided locally
+ * resolves without leaving the thread.
+ */
+class FlagsClient {
+  /**
+   * @param {string} projectApiKey the project API key (`phc_…`)
+   * @param {object} [options] `secretKey` (or `personalApiKey`), `host`, `pollInterval` (ms), callbacks …
+   */
+  constructor(projectApiKey, options) {
+    if (typeof projectApiKey !== 'string') throw new TypeError(`projectApiKey must be a string, got ${describe(projectApiKey)}`)
+    const o = checkOptions(options)
+    const opts = nativeOptions(o)
+    const callbacks = {}
+    for (const name of Object.keys(CALLBACKS)) if (typeof o[name] === 'function') callbacks[CALLBACKS[name]] = o[name]
+    const dispatch = opts.events.length === 0 ? undefined : (message) => {
+      let m
+      try {
+        m = JSON.parse(message)
+      } catch {
+        return
+      }
+      const cb = callbacks[m.kind]
+      if (!cb) return
+      const arg = m.kind === 'error' ? clientError(m.data) : m.data
+      try {
+        cb(arg)
+      } catch (e) {
+        // A throwing callback must not take the process down.
+        process.emitWarning(`hogflags: the ${m.kind} callback threw: ${e && e.message}`, 'HogflagsWarning')
+      }
+    }
+    let handle
+    try {
+      handle = native.createClient(projectApiKey, JSON.stringify(opts), dispatch)
+    } catch (e) {
+      rethrow(e)
+    }
+    this._h = handle
+    // The person property keys of the current definitions (only those are read from the caller's
+    // objects, here, and passed as one array) and their generation; native code writes the current
+    // generation into _sync on every call, and the keys are fetched again when it changes.
+    this._sync = new Int32Array(1)
+    this._refreshKeys()
+    this._remote = opts.onlyEvaluateLocally !== true && opts.fallbackToRemote !== false
+    this._host = opts.host || 'https://us.i.posthog.com'
+    this._closed = false
+  }
+
+  _refreshKeys() {
+    let k
+    try {
+      k = native.clientKeys(this._h)
+    } catch (e) {
+      rethrow(e)
+    }
+    this._gen = k.generation
+    this._keys = k.personKeys
+    this._sync[0] = k.generation
+  }
+
+  // The values of the current keys in the caller's person properties (read as `props[key]`).
+  _personValues(props) {
+    if (props === undefined || props === null) return undefined
+    if (typeof props !== 'object' || Array.isArray(props)) {
+      throw new TypeError(`personProperties must be an object, got ${describe(props)}`)
+    }
+    const keys = this._keys
+    const pv = new Array(keys.length)
+    for (let i = 0; i < keys.length; i++) pv[i] = props[keys[i]]
+    return pv
+  }
+
+  // ---- one flag -------------------------------------------------------------------------------
+
+  /** The flag's value (`details` false) or `{flag}` / `{unresolved}` (`details` true). */
+  async _flag(key, distinctId, options, details) {
+    checkKey(key)
+    checkDistinctId(distinctId)
+    const o = checkOptions(options)
+    const send = o.sendFeatureFlagEvents !== false
+    const remote = this._remote && o.onlyEvaluateLocally !== true
+    const p = o.personProperties
+    let r
+    try {
+      const pv = this._personValues(p)
+      r = native.clientGetFlag(this._h, this._sync, this._gen, key, distinctId, pv, p, o.groups, o.groupProperties, o.deviceId, send, remote, details)
+      if (this._sync[0] !== this._gen) this._refreshKeys()
+      if (r === null) {
+        const text = await native.clientGetFlagRemote(this._h, this._sync, this._gen, key, distinctId, this._personValues(p), p, o.groups, o.groupProperties, o.deviceId, send)
+        if (this._sync[0] !== this._gen) this._refreshKeys()
+        const out = JSON.parse(text)
+        return details ? out : out.flag ? out.flag.value : undefined
+      }
+    } catch (e) {
+      rethrow(e)
+    }
+    return details ? JSON.parse(r) : r
+  }
+
+  /** `true`, `false` or the variant key; `undefined` when neither local evaluation nor `/flags` decides. */
+  async getFeatureFlag(key, distinctId, options) {
+    return this._flag(key, distinctId, options, false)
+  }
+
+  /** Whether the flag is on (a variant counts as on); `undefined` when unresolved. */
+  async isFeatureEnabled(key, distinctId, options) {
+    const v = await this._flag(key, distinctId, options, false)
+    return v === undefined ? undefined : v !== false
+  }
+
+  /**
+   * The payload of the flag's value. posthog-node's form `(key, distinctId, matchValue, options)` is
+   * accepted: the payload is then returned only when the flag resolves to `matchValue`.
+   */
+  async getFeatureFlagPayload(key, distinctId, matchValueOrOptions, maybeOptions) {
+    let options = matchValueOrOptions
+    let matchValue
+    if (arguments.length >= 4 || typeof matchValueOrOptions === 'string' || typeof matchValueOrOptions === 'boolean') {
+      matchValue = matchValueOrOptions
+      options = maybeOptions
+    }
+    // posthog-node sends no event for payload reads.
+    const r = await this._flag(key, distinctId, { ...checkOptions(options), sendFeatureFlagEvents: false }, true)
+    if (!r.flag) return undefined
+    if (matchValue !== undefined && matchValue !== null && r.flag.value !== matchValue) return undefined
+    return r.flag.payload === null ? undefined : r.flag.payload
+  }
+
+  /**
+   * `{ key, enabled, variant, payload, reason, flagId, version, hasExperiment, source, requestId }`
+   * (`source`: `'local'` or `'remote'`), or `undefined` when unresolved.
+   */
+  async getFeatureFlagResult(key, distinctId, options) {
+    const r = await this._flag(key, distinctId, options, true)
+    return r.flag ? details(r.flag) : undefined
+  }
+
+  // ---- every flag -----------------------------------------------------------------------------
+
+  async _all(distinctId, options) {
+    checkDistinctId(distinctId)
+    const o = checkOptions(options)
+    const flagKeys = o.flagKeys
+    if (flagKeys !== undefined && flagKeys !== null) {
+      if (!Array.isArray(flagKeys)) throw new TypeError(`flagKeys must be an array of strings, got ${describe(flagKeys)}`)
+      for (const k of flagKeys) checkKey(k)
+    }
+    const remote = this._remote && o.onlyEvaluateLocally !== true
+    const p = o.personProperties
+    let text
+    try {
+      text = native.clientAllFlags(this._h, this._sync, this._gen, distinctId, this._personValues(p), p, o.groups, o.groupProperties, o.deviceId, remote)
+      if (this._sync[0] !== this._gen) this._refreshKeys()
+      if (text === null) {
+        text = await native.clientAllFlagsRemote(this._h, this._sync, this._gen, distinctId, this._personValues(p), p, o.groups, o.groupProperties, o.deviceId)
+        if (this._sync[0] !== this._gen) this._refreshKeys()
+      }
+    } catch (e) {
+      rethrow(e)
+    }
+    const all = JSON.parse(text)
+    if (flagKeys) {
+      const keep = (obj) => Object.fromEntries(Object.entries(obj).filter(([k]) => flagKeys.includes(k)))
+      all.flags = keep(all.flags)
+      all.unresolved = keep(all.unresolved)
+      for (const k of flagKeys) if (!(k in all.flags) && !(k in all.unresolved)) all.unresolved[k] = { kind: 'unknown_flag', detail: null }
+    }
+    return all
+  }
+
+  /** Every flag that resolves, as `{ key: value }`. */
+  async getAllFlags(distinctId, options) {
+    const all = await this._all(distinctId, options)
+    const out = {}
+    for (const [k, d] of Object.entries(all.flags)) out[k] = d.value
+    return out
+  }
+
+  /** `{ featureFlags, featureFlagPayloads }` for every flag that resolves. */
+  async getAllFlagsAndPayloads(distinctId, options) {
+    const all = await this._all(distinctId, options)
+    const featureFlags = {}
+    const featureFlagPayloads = {}
+    for (const [k, d] of Object.entries(all.flags)) {
+      featureFlags[k] = d.value
+      if (d.payload !== null && d.payload !== undefined) featureFlagPayloads[k] = d.payload
+    }
+    return { featureFlags, featureFlagPayloads }
+  }
+
+  /**
+   * `{ flags, payloads, reasons, unresolved, sources }`: local answers, and `/flags` (one call, for the
+   * undecided keys only) for the rest unless `onlyEvaluateLocally`.
+   */
+  async evaluateFlags(distinctId, options) {
+    const all = await this._all(distinctId, options)
+    const flags = {}
+    const payloads = {}
+    const reasons = {}
+    const sources = {}
+    for (const [k, d] of Object.entries(all.flags)) {
+      flags[k] = d.value
+      if (d.payload !== null && d.payload !== undefined) payloads[k] = d.payload
+      if (d.reason) reasons[k] = { code: d.reason.code, conditionIndex: d.reason.conditionIndex, description: d.reason.description ?? null }
+      sources[k] = d.source
+    }
+    return { flags, payloads, reasons, unresolved: all.unresolved, sources }
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  async _lifecycle(call) {
+    let text
+    try {
+      text = await call()
+    } catch (e) {
+      rethrow(e)
+    }
+    return JSON.parse(text)
+  }
+
+  /** Fetches the definitions now and waits for them. Rejects with a `FlagsClientError` on failure. */
+  async reloadFeatureFlags() {
+    const r = await this._lifecycle(() => native.clientReload(this._h))
+    if (!r.ok) throw clientError(r.error)
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) until definitions are loaded: `true` when they are, `false` on timeout.
+   * Rejects early with a `FlagsClientError` for failures that will not cure themselves (401, 403, 402).
+   */
+  async waitForLocalEvaluationReady(timeoutMs = 30_000) {
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw new TypeError(`timeoutMs must be a non-negative number, got ${describe(timeoutMs)}`)
+    const r = await this._lifecycle(() => native.clientWaitUntilReady(this._h, timeoutMs))
+    if (r.ok) return true
+    if (r.error) throw clientError(r.error)
+    return false
+  }
+
+  /** Stops polling. Evaluation keeps working on the last definitions. Idempotent. */
+  async shutdown() {
+    if (this._closed) return
+    this._closed = true
+    await this._lifecycle(() => native.clientShutdown(this._h))
+  }
+
+  /** `{ ready, flagsLoaded, etag, consecutiveFailures, lastError, lastSuccessAt, fetches }`. */
+  get status() {
+    let text
+    try {
+      text = native.clientStatus(this._h)
+    } catch (e) {
+      rethrow(e)
+    }
+    const s = JSON.parse(text)
+    if (s.lastError) s.lastError = clientError(s.lastError)
+    return s
+  }
+
+  toString() {
+    return `FlagsClient(${this._host})`
+  }
+
+  [util.inspect.custom]() {
+    // Keys never appear here: the JS object does not hold them.
+    return `FlagsClient { host: '${this._host}', ready: ${this.status.ready} }`
+  }
+
+  get [Symbol.toStringTag]() {
+    return 'FlagsClient'
+  }
+}
+
+module.exports = { FlagsClient, FlagsClientError }
