@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Short, time-boxed libFuzzer runs of every fuzz target (ASan on), seeded from the conformance corpus.
-# A target passes when its run ends without a crash, leak, timeout or out-of-memory report.
+# A target passes when its run ends without a crash, leak, timeout or out-of-memory report (the saved
+# crash inputs in fuzz/regressions/<target>/ are part of each run).
 # FUZZ_SECONDS (default 20) sets the time per target; docs/reliability.md has the figures of longer runs.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,7 +21,9 @@ fi
 passed=0; failed=0
 for t in $targets; do
   mkdir -p "corpus/$t"
-  if cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 >"run-$t.log" 2>&1; then
+  # Inputs that once crashed (fuzz/regressions/<target>/) are replayed first, every run.
+  extra=(); [ -d "regressions/$t" ] && extra=("regressions/$t")
+  if cargo fuzz run -O "$t" "corpus/$t" "${extra[@]}" -- -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 >"run-$t.log" 2>&1; then
     echo "fuzz $t: ok ($(grep -Eo 'Done [0-9]+ runs' "run-$t.log" | tail -1))"
     passed=$((passed + 1))
   else
