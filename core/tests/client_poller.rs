@@ -293,3 +293,12 @@ fn retry_after_parses_seconds_and_dates() {
     assert!(d > Duration::from_secs(95) && d <= Duration::from_secs(100), "{d:?}");
     assert_eq!(parse_retry_after("soon"), None);
 }
+
+/// Found by the `poller_response` fuzz target: a huge fractional `Retry-After` must not panic.
+#[test]
+fn huge_retry_after_saturates_instead_of_panicking() {
+    use hogflags::client::poller::parse_retry_after;
+    assert_eq!(parse_retry_after("3333333333333333333333.3"), Some(std::time::Duration::MAX));
+    assert_eq!(parse_retry_after("1e400"), None);
+    assert_eq!(parse_retry_after("2.5"), Some(std::time::Duration::from_millis(2500)));
+}

@@ -430,7 +430,8 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     }
     if let Ok(secs) = v.parse::<f64>() {
         if secs.is_finite() && secs >= 0.0 {
-            return Some(Duration::from_secs_f64(secs));
+            // Absurdly large values saturate (the caller caps them at `max_retry_after`).
+            return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
         }
     }
     let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
