@@ -18,6 +18,18 @@ suites=("$@")
 
 total_pass=0; total_fail=0; report=()
 mkdir -p target/test-logs
+
+# The differential corpus (random definitions and mixed-type contexts, with the Rust core's answers as the
+# expected values): every binding's conformance runner also runs it, which proves type conversion at each
+# boundary faithful. Generated fresh from a fixed seed; set HOGFLAGS_EXTRA_CORPUS to use another folder.
+if [ -z "${HOGFLAGS_EXTRA_CORPUS:-}" ]; then
+  source scripts/lib/toolchains.sh
+  if ensure_rust && cargo run --quiet --release -p hogflags --example gen_differential -- target/differential 10; then
+    export HOGFLAGS_EXTRA_CORPUS="$PWD/target/differential"
+  else
+    echo "could not generate the differential corpus"; total_fail=$((total_fail + 1))
+  fi
+fi
 for name in "${suites[@]}"; do
   script="scripts/suites/$name.sh"
   [ -f "$script" ] || { echo "no suite $name"; total_fail=$((total_fail + 1)); continue; }

@@ -18,6 +18,8 @@ import pytest
 import hogflags
 
 CORPUS = Path(os.environ.get("HOGFLAGS_CONFORMANCE_DIR", Path(__file__).resolve().parents[2] / "tests" / "conformance"))
+# Plus the folder named by HOGFLAGS_EXTRA_CORPUS (e.g. the differential corpus of core/examples/gen_differential.rs).
+DIRS = [CORPUS] + ([Path(os.environ["HOGFLAGS_EXTRA_CORPUS"])] if os.environ.get("HOGFLAGS_EXTRA_CORPUS") else [])
 
 
 def strict_equal(a: Any, b: Any) -> bool:
@@ -34,7 +36,7 @@ def strict_equal(a: Any, b: Any) -> bool:
 def load_corpus() -> Tuple[Dict[str, hogflags.FlagsEngine], List[Any]]:
     engines: Dict[str, hogflags.FlagsEngine] = {}
     params = []
-    for path in sorted(CORPUS.glob("*.json")):
+    for path in sorted(p for d in DIRS for p in d.glob("*.json")):
         suite = json.loads(path.read_text())
         # Built lazily per file (see the `engine` helper) so a bad document fails its own cases only.
         engines[path.name] = suite["definitions"]
