@@ -24,6 +24,7 @@ mkdir -p target/test-logs
 # boundary faithful. Generated fresh from a fixed seed; set HOGFLAGS_EXTRA_CORPUS to use another folder.
 if [ -z "${HOGFLAGS_EXTRA_CORPUS:-}" ]; then
   source scripts/lib/toolchains.sh
+  rm -rf target/differential
   if ensure_rust && cargo run --quiet --release -p hogflags --example gen_differential -- target/differential 10; then
     export HOGFLAGS_EXTRA_CORPUS="$PWD/target/differential"
   else
