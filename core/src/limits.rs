@@ -19,10 +19,15 @@ pub struct Limits {
     pub max_dependency_depth: usize,
 }
 
+impl Limits {
+    /// The default [`max_document_bytes`](Self::max_document_bytes): 64 MiB.
+    pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_document_bytes: 64 * 1024 * 1024,
+            max_document_bytes: Self::DEFAULT_MAX_DOCUMENT_BYTES,
             max_flags: 100_000,
             max_regex_bytes: 10_000,
             max_regex_compiled_bytes: 1 << 20,

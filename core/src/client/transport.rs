@@ -100,9 +100,10 @@ pub(crate) async fn fetch_definitions(http: &reqwest::Client, config: &Config, i
     let header = |name| resp.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned);
     let etag = header(ETAG);
     let retry_after = header(RETRY_AFTER);
-    let body = match resp.bytes().await {
-        Ok(b) => b.to_vec(),
-        Err(e) => {
+    let body = match read_limited(resp).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => return FetchResult::Failed(TransportError::Body(too_large())),
+        Err(BodyError::Read(e)) => {
             // A status without a body still means something (e.g. a 401 whose body broke off).
             let err = classify(e);
             return if status == 200 { FetchResult::Failed(err) } else {
@@ -125,8 +126,39 @@ async fn post_flags_once(http: &reqwest::Client, config: &Config, body: &[u8]) -
         .await
         .map_err(|e| RemoteError::from_transport(classify(e)))?;
     let status = resp.status().as_u16();
-    let bytes = resp.bytes().await.map_err(|e| RemoteError::from_transport(classify(e)))?;
-    Ok((status, bytes.to_vec()))
+    let bytes = read_limited(resp).await.map_err(|e| match e {
+        BodyError::TooLarge => RemoteError::from_transport(TransportError::Body(too_large())),
+        BodyError::Read(e) => RemoteError::from_transport(classify(e)),
+    })?;
+    Ok((status, bytes))
+}
+
+/// Largest response body read (after decompression): the engine's document limit. Reading stops there,
+/// so a compressed "bomb" cannot make the host allocate more than this.
+const MAX_BODY_BYTES: usize = crate::Limits::DEFAULT_MAX_DOCUMENT_BYTES;
+
+enum BodyError {
+    TooLarge,
+    Read(reqwest::Error),
+}
+
+fn too_large() -> String {
+    format!("response body is over the limit of {MAX_BODY_BYTES} bytes")
+}
+
+/// Reads a (decompressed) body chunk by chunk, refusing it as soon as it passes `MAX_BODY_BYTES`.
+async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>, BodyError> {
+    if resp.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Read)? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// `POST /flags/?v=2` with PostHog's retry rule: one retry, after 300 ms, on transport errors, timeouts,
