@@ -408,6 +408,21 @@ mod tests {
     }
 
     #[test]
+    fn server_only_operators() {
+        let any = op("icontains_multi", json!(["FOO", "bar"]));
+        assert_eq!(m(&any, json!("xfoox")), Ok(true));
+        assert_eq!(m(&any, json!("baz")), Ok(false));
+        assert_eq!(m(&op("not_icontains_multi", json!(["foo"])), json!("baz")), Ok(true));
+        let between = op("between", json!([1, "10"]));
+        assert_eq!(m(&between, json!(10)), Ok(true));
+        assert_eq!(m(&between, json!("0.5")), Ok(false));
+        assert_eq!(m(&op("not_between", json!([1, 10])), json!(11)), Ok(true));
+        assert_eq!(m(&op("not_between", json!([1, 10])), json!("NaN")), Ok(false));
+        assert_eq!(m(&op("between", json!([10, 1])), json!(5)), Ok(false), "min > max never matches");
+        assert_eq!(m(&op("between", json!(5)), json!(5)), Ok(false), "bounds must be a pair");
+    }
+
+    #[test]
     fn unknown_operator_is_inconclusive() {
         assert_eq!(m(&op("bogus", json!(1)), json!(1)), Err(InconclusiveKind::UnknownOperator));
     }
