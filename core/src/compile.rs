@@ -266,7 +266,7 @@ impl Compiler<'_> {
         };
         let rollout = match group.rollout_percentage {
             Some(p) if !p.is_finite() => return Err("rollout_percentage is not a finite number".into()),
-            Some(p) if p == 100.0 => None,
+            Some(100.0) => None,
             other => other,
         };
         let variant_override = group

@@ -199,7 +199,7 @@ impl<'s, 'c> Evaluator<'s, 'c> {
                 }
             }
         }
-        let (value, code, index) = final_value.unwrap_or_else(|| match best {
+        let (value, code, index) = final_value.unwrap_or(match best {
             Some((code, i)) => (FlagValue::Bool(false), code, Some(i)),
             // The server seeds its reason with `no_group_type`: a flag without conditions reports it.
             None => (FlagValue::Bool(false), ReasonCode::NoGroupType, None),

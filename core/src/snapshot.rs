@@ -251,6 +251,27 @@ impl FlagSnapshot {
         self.index.get(key).map(|&i| &self.flags[i].reads)
     }
 
+    /// The position of a loaded flag among `flags()`. Bindings key per-flag caches by it and evaluate
+    /// with [`evaluate_at`](Self::evaluate_at), so that one call hashes the flag key once.
+    pub fn position(&self, key: &str) -> Option<usize> {
+        self.index.get(key).copied()
+    }
+
+    /// [`flag_property_keys`](Self::flag_property_keys) of the flag at `position`.
+    pub fn flag_property_keys_at(&self, position: usize) -> Option<&PropertyKeys> {
+        self.flags.get(position).map(|f| &f.reads)
+    }
+
+    /// Evaluates the flag at `position` (see [`position`](Self::position)); a position out of range is
+    /// an unknown flag.
+    pub fn evaluate_at(&self, position: usize, ctx: &EvaluationContext) -> Evaluation<'_> {
+        if position < self.flags.len() {
+            Evaluator::new(self, ctx).flag(position)
+        } else {
+            Evaluation::Inconclusive(Inconclusive { kind: InconclusiveKind::UnknownFlag, detail: None })
+        }
+    }
+
     /// Evaluates one flag.
     pub fn evaluate(&self, key: &str, ctx: &EvaluationContext) -> Evaluation<'_> {
         match self.index.get(key) {

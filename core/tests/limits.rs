@@ -171,3 +171,21 @@ fn flag_property_keys_include_cohorts_and_dependencies() {
     assert_eq!(snap.evaluate("top", &full), snap.evaluate("top", &trimmed));
     assert!(snap.evaluate("top", &full).value().unwrap().is_enabled());
 }
+
+#[test]
+fn positional_api_matches_keyed_api() {
+    let doc = json!({"flags": [
+        {"key": "a", "active": true, "filters": {"groups": [{"properties": [{"key": "plan", "value": "pro", "type": "person"}], "rollout_percentage": 100}]}},
+        {"key": "b", "active": true, "filters": {"groups": [{"properties": [{"key": "age", "value": 3, "operator": "gt", "type": "person"}]}]}}
+    ]});
+    let snap = FlagSnapshot::from_json(doc.to_string().as_bytes()).unwrap();
+    let ctx = EvaluationContext::new("u").with_person_property("plan", "pro").with_person_property("age", 1);
+    for (i, info) in snap.flags().enumerate() {
+        assert_eq!(snap.position(info.key), Some(i));
+        assert_eq!(snap.evaluate_at(i, &ctx), snap.evaluate(info.key, &ctx));
+        assert_eq!(snap.flag_property_keys_at(i), snap.flag_property_keys(info.key));
+    }
+    assert_eq!(snap.position("missing"), None);
+    assert_eq!(snap.evaluate_at(2, &ctx), snap.evaluate("missing", &ctx));
+    assert!(snap.flag_property_keys_at(2).is_none());
+}

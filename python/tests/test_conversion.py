@@ -129,3 +129,34 @@ def test_only_read_properties_are_converted(engine):
 def test_group_properties_of_unread_types_are_not_looked_at(engine):
     gp = {"company": {"size": 20, "other": object()}, "team": object()}
     assert engine.get_feature_flag("company-flag", "u", groups={"company": "c"}, group_properties=gp) is True
+
+
+def test_one_flag_converts_only_what_that_flag_reads():
+    import hogflags
+
+    doc = {
+        "flags": [
+            {"key": "reads-plan", "active": True, "filters": {"groups": [
+                {"properties": [{"key": "plan", "value": "pro", "type": "person"}], "rollout_percentage": 100}]}},
+            {"key": "reads-junk", "active": True, "filters": {"groups": [
+                {"properties": [{"key": "junk", "value": "x", "type": "person"}], "rollout_percentage": 100}]}},
+            {"key": "depends-on-junk", "active": True, "filters": {"groups": [{"properties": [
+                {"key": "reads-junk", "value": True, "operator": "flag_evaluates_to", "type": "flag",
+                 "dependency_chain": ["reads-junk"]}], "rollout_percentage": 100}]}},
+        ]
+    }
+    engine = hogflags.FlagsEngine(doc)
+    props = {"plan": "pro", "junk": object()}  # "junk" cannot be converted
+    # Another flag reads "junk"; evaluating this one never looks at it.
+    assert engine.get_feature_flag("reads-plan", "u", person_properties=props) is True
+    assert engine.get_feature_flag_result("reads-plan", "u", person_properties=props).enabled is True
+    # The flag that reads it, a flag depending on it, and every-flag calls do convert it.
+    for call in (
+        lambda: engine.get_feature_flag("reads-junk", "u", person_properties=props),
+        lambda: engine.feature_enabled("depends-on-junk", "u", person_properties=props),
+        lambda: engine.get_all_flags("u", person_properties=props),
+    ):
+        with pytest.raises(TypeError, match=r"person_properties\['junk'\]"):
+            call()
+    # An unknown flag is undecided.
+    assert engine.get_feature_flag("missing", "u", person_properties={"plan": "pro"}) is None

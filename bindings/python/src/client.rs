@@ -8,8 +8,10 @@
 //!   thread can always take it to log or to run a callback.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
 
 use hogflags::client::{
     AllFlags, Client, ClientError, Config, DefinitionsUpdate, DriverMode, FlagCalledEvent, FlagDetails, FlagOptions,
@@ -63,7 +65,7 @@ fn client_error(py: Python<'_>, e: &ClientError) -> PyErr {
 }
 
 fn seconds(value: f64, what: &str) -> PyResult<Duration> {
-    if value.is_finite() && value >= 0.0 && value < 1e9 {
+    if value.is_finite() && (0.0..1e9).contains(&value) {
         Ok(Duration::from_secs_f64(value))
     } else {
         Err(PyValueError::new_err(format!("{what} must be a number of seconds >= 0, not {value}")))
@@ -151,26 +153,19 @@ pub struct FlagsClient {
     key_shown: String,
     only_local: bool,
     /// The converter of the snapshot seen last (rebuilt when the client swaps definitions).
-    conv: Mutex<Option<(Arc<FlagSnapshot>, Arc<Converter>)>>,
+    conv: ArcSwapOption<(Arc<FlagSnapshot>, Arc<Converter>)>,
 }
 
 impl FlagsClient {
     fn converter(&self, py: Python<'_>, snap: &Arc<FlagSnapshot>) -> Arc<Converter> {
-        {
-            let g = self.conv.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((s, c)) = g.as_ref() {
-                if Arc::ptr_eq(s, snap) {
-                    return c.clone();
-                }
+        if let Some(seen) = self.conv.load().as_ref() {
+            if Arc::ptr_eq(&seen.0, snap) {
+                return seen.1.clone();
             }
         }
-        // Built outside the lock: it runs Python code, during which another thread may take the GIL.
+        // A new snapshot: build its converter once and publish it; readers never wait on a lock.
         let c = Arc::new(Converter::new(py, snap));
-        let old = {
-            let mut g = self.conv.lock().unwrap_or_else(|p| p.into_inner());
-            g.replace((snap.clone(), c.clone()))
-        };
-        drop(old);
+        self.conv.store(Some(Arc::new((snap.clone(), c.clone()))));
         c
     }
 
@@ -195,13 +190,13 @@ impl FlagsClient {
         let key = key_text(key)?;
         let snap = self.snapshot(py)?;
         let conv = self.converter(py, &snap);
-        let ctx = conv.context(&args, false)?;
+        let ctx = conv.context(&args, Some(conv.reads(py, &snap, snap.position(key))))?;
         let remote = self.remote_allowed(only_evaluate_locally);
         if !remote || guarded(py, || Ok(snap.evaluate(key, &ctx).decided().is_some()))? {
             let opts = FlagOptions { only_evaluate_locally: true, send_event };
             return guarded(py, || Ok(self.client.get_flag_with(key, &ctx, opts)));
         }
-        let full = conv.context(&args, true)?;
+        let full = conv.context(&args, None)?;
         let opts = FlagOptions { only_evaluate_locally: false, send_event };
         let client = &self.client;
         detached(py, || client.get_flag_with(key, &full, opts))
@@ -218,7 +213,7 @@ impl FlagsClient {
     ) -> PyResult<AllFlags> {
         let snap = self.snapshot(py)?;
         let conv = self.converter(py, &snap);
-        let ctx = conv.context(&args, false)?;
+        let ctx = conv.context(&args, Some(conv.reads(py, &snap, None)))?;
         let client = &self.client;
         let local = detached(py, || client.get_all_flags_with(&ctx, true))?;
         if !self.remote_allowed(only_evaluate_locally) {
@@ -238,7 +233,7 @@ impl FlagsClient {
                 return Ok(local);
             }
         }
-        let full = conv.context(&args, true)?;
+        let full = conv.context(&args, None)?;
         detached(py, || client.get_all_flags_with(&full, false))
     }
 }
@@ -336,7 +331,7 @@ impl FlagsClient {
                 host,
                 key_shown: Key::new(project_api_key).to_string(),
                 only_local: only_evaluate_locally,
-                conv: Mutex::new(None),
+                conv: ArcSwapOption::empty(),
             })
         })
     }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use hogflags::{Evaluation, EvaluationContext, FlagSnapshot, FlagValue, Properties};
+use hogflags::{Evaluation, EvaluationContext, FlagSnapshot, FlagValue, Properties, PropertyKeys};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -122,32 +122,55 @@ pub struct Args<'a, 'py> {
     pub now: Option<&'a Bound<'py, PyAny>>,
 }
 
-/// What converting Python arguments needs from one snapshot: the property keys its flags read (as
-/// interned Python strings) and its flag keys.
-pub struct Converter {
-    person_keys: KeySet,
+/// The property keys some evaluation reads, as interned Python strings: a whole snapshot's, or one flag's.
+pub struct Reads {
+    person: KeySet,
     /// Group type name (as a Python str) → the property keys read for that type.
-    group_keys: Vec<(Py<PyString>, String, KeySet)>,
+    groups: Vec<(Py<PyString>, String, KeySet)>,
+}
+
+impl Reads {
+    fn new(py: Python<'_>, keys: &PropertyKeys) -> Reads {
+        let groups = keys
+            .groups
+            .iter()
+            .map(|(g, keys)| (PyString::intern(py, g).unbind(), g.clone(), KeySet::new(py, keys.iter())))
+            .collect();
+        Reads { person: KeySet::new(py, keys.person.iter()), groups }
+    }
+}
+
+/// What converting Python arguments needs from one snapshot: the property keys its flags read (as
+/// interned Python strings), per flag and in all, and its flag keys.
+pub struct Converter {
+    document: Reads,
+    /// Per flag position, built on first use: a one-flag call converts only what that flag reads
+    /// (a 100-flag document would otherwise convert every key any flag reads, on every call).
+    per_flag: Vec<PyOnceLock<Reads>>,
     /// The loaded flag keys in document order, as Python strings.
     pub flag_keys: Vec<Py<PyString>>,
 }
 
 impl Converter {
     pub fn new(py: Python<'_>, snapshot: &FlagSnapshot) -> Converter {
-        let reads = snapshot.property_keys();
-        let person_keys = KeySet::new(py, reads.person.iter());
-        let group_keys = reads
-            .groups
-            .iter()
-            .map(|(g, keys)| (PyString::intern(py, g).unbind(), g.clone(), KeySet::new(py, keys.iter())))
-            .collect();
+        let document = Reads::new(py, snapshot.property_keys());
+        let per_flag = (0..snapshot.len()).map(|_| PyOnceLock::new()).collect();
         let flag_keys = snapshot.flags().map(|f| PyString::intern(py, f.key).unbind()).collect();
-        Converter { person_keys, group_keys, flag_keys }
+        Converter { document, per_flag, flag_keys }
     }
 
-    /// Builds the evaluation context. Only the properties some flag reads are converted, unless `all`
-    /// (for a `/flags` request, which must carry everything the caller passed).
-    pub fn context(&self, args: &Args<'_, '_>, all: bool) -> PyResult<EvaluationContext> {
+    /// The keys to convert for one call: the flag's own (with its dependencies' and cohorts') when one
+    /// loaded flag is evaluated, the whole document's otherwise.
+    pub fn reads(&self, py: Python<'_>, snapshot: &FlagSnapshot, position: Option<usize>) -> &Reads {
+        match position.and_then(|i| Some((i, self.per_flag.get(i)?, snapshot.flag_property_keys_at(i)?))) {
+            Some((_, cell, keys)) => cell.get_or_init(py, || Reads::new(py, keys)),
+            None => &self.document,
+        }
+    }
+
+    /// Builds the evaluation context. Only the properties in `reads` are converted; with `None`, every
+    /// property the caller passed (for a `/flags` request, which must carry them all).
+    pub fn context(&self, args: &Args<'_, '_>, reads: Option<&Reads>) -> PyResult<EvaluationContext> {
         let py = args.distinct_id.py();
         let distinct_id = match convert::identifier(args.distinct_id) {
             Ok(Some(id)) => id,
@@ -162,10 +185,9 @@ impl Converter {
         let mut ctx = EvaluationContext::new(distinct_id);
         if let Some(p) = args.person_properties.filter(|p| !p.is_none()) {
             let dict = as_dict(p, "person_properties")?;
-            let props = if all {
-                collect_all(&dict, "person_properties")?
-            } else {
-                self.person_keys.collect(&dict, "person_properties")?
+            let props = match reads {
+                None => collect_all(&dict, "person_properties")?,
+                Some(r) => r.person.collect(&dict, "person_properties")?,
             };
             ctx = ctx.with_person_properties(props);
         }
@@ -186,7 +208,18 @@ impl Converter {
         }
         if let Some(gp) = args.group_properties.filter(|g| !g.is_none()) {
             let dict = as_dict(gp, "group_properties")?;
-            if all {
+            if let Some(reads) = reads {
+                for (pytype, group_type, keys) in &reads.groups {
+                    if let Some(props) = dict.get_item(pytype.bind(py))? {
+                        if props.is_none() {
+                            continue;
+                        }
+                        let what = format!("group_properties[{}]", convert::key_repr(group_type));
+                        let props = as_dict(&props, &what)?;
+                        ctx = ctx.with_group_properties(group_type.clone(), keys.collect(&props, &what)?);
+                    }
+                }
+            } else {
                 for (t, props) in dict.iter() {
                     let Some(group_type) = text_of(&t)? else {
                         return Err(PyTypeError::new_err(format!(
@@ -200,17 +233,6 @@ impl Converter {
                     let what = format!("group_properties[{}]", convert::key_repr(group_type));
                     let props = as_dict(&props, &what)?;
                     ctx = ctx.with_group_properties(group_type, collect_all(&props, &what)?);
-                }
-            } else {
-                for (pytype, group_type, keys) in &self.group_keys {
-                    if let Some(props) = dict.get_item(pytype.bind(py))? {
-                        if props.is_none() {
-                            continue;
-                        }
-                        let what = format!("group_properties[{}]", convert::key_repr(group_type));
-                        let props = as_dict(&props, &what)?;
-                        ctx = ctx.with_group_properties(group_type.clone(), keys.collect(&props, &what)?);
-                    }
                 }
             }
         }
@@ -282,15 +304,23 @@ impl FlagsEngine {
         FlagsEngine { snapshot, conv }
     }
 
-    pub fn context(&self, args: &Args<'_, '_>) -> PyResult<EvaluationContext> {
-        self.conv.context(args, false)
+    /// The context for evaluating every flag: the properties any flag reads.
+    pub fn context(&self, py: Python<'_>, args: &Args<'_, '_>) -> PyResult<EvaluationContext> {
+        self.conv.context(args, Some(self.conv.reads(py, &self.snapshot, None)))
     }
 
-    /// Evaluates one flag (with the GIL held: see below).
-    pub fn evaluate_one<'s>(&'s self, py: Python<'_>, key: &str, ctx: &EvaluationContext) -> PyResult<Evaluation<'s>> {
-        // One flag is a few hundred nanoseconds of work: less than handing the GIL to another thread and
-        // taking it back, which under contention made total throughput fall (see python/README.md).
-        guarded(py, || Ok(self.snapshot.evaluate(key, ctx)))
+    /// Converts the arguments for one flag (only the properties that flag reads) and evaluates it, with the
+    /// GIL held: one flag is a few hundred nanoseconds of work, less than handing the GIL to another
+    /// thread and taking it back, which under contention made total throughput fall (python/README.md).
+    pub fn evaluate_one<'s>(&'s self, py: Python<'_>, key: &str, args: &Args<'_, '_>) -> PyResult<Evaluation<'s>> {
+        let position = self.snapshot.position(key);
+        let ctx = self.conv.context(args, Some(self.conv.reads(py, &self.snapshot, position)))?;
+        guarded(py, || {
+            Ok(match position {
+                Some(i) => self.snapshot.evaluate_at(i, &ctx),
+                None => self.snapshot.evaluate(key, &ctx),
+            })
+        })
     }
 
     /// Evaluates every flag (or the listed ones), without the GIL when there are enough of them to pay for
@@ -456,8 +486,7 @@ impl FlagsEngine {
     ) -> PyResult<Bound<'py, PyAny>> {
         guarded(py, || {
             let key = key_text(key)?;
-            let ctx = self.context(&args!(distinct_id, groups, person_properties, group_properties, device_id, now))?;
-            Ok(match self.evaluate_one(py, key, &ctx)?.value() {
+            Ok(match self.evaluate_one(py, key, &args!(distinct_id, groups, person_properties, group_properties, device_id, now))?.value() {
                 Some(v) => value_to_py(py, v),
                 None => py.None().into_bound(py),
             })
@@ -480,8 +509,7 @@ impl FlagsEngine {
     ) -> PyResult<Option<bool>> {
         guarded(py, || {
             let key = key_text(key)?;
-            let ctx = self.context(&args!(distinct_id, groups, person_properties, group_properties, device_id, now))?;
-            Ok(self.evaluate_one(py, key, &ctx)?.value().map(|v| v.is_enabled()))
+            Ok(self.evaluate_one(py, key, &args!(distinct_id, groups, person_properties, group_properties, device_id, now))?.value().map(|v| v.is_enabled()))
         })
     }
 
@@ -501,8 +529,7 @@ impl FlagsEngine {
     ) -> PyResult<Bound<'py, PyAny>> {
         guarded(py, || {
             let key = key_text(key)?;
-            let ctx = self.context(&args!(distinct_id, groups, person_properties, group_properties, device_id, now))?;
-            let e = self.evaluate_one(py, key, &ctx)?;
+            let e = self.evaluate_one(py, key, &args!(distinct_id, groups, person_properties, group_properties, device_id, now))?;
             payload_to_py(py, e.decided().and_then(|r| r.payload))
         })
     }
@@ -523,8 +550,7 @@ impl FlagsEngine {
     ) -> PyResult<Option<FeatureFlagResult>> {
         guarded(py, || {
             let text = key_text(key)?;
-            let ctx = self.context(&args!(distinct_id, groups, person_properties, group_properties, device_id, now))?;
-            let e = self.evaluate_one(py, text, &ctx)?;
+            let e = self.evaluate_one(py, text, &args!(distinct_id, groups, person_properties, group_properties, device_id, now))?;
             result_object(py, key.cast::<PyString>()?.clone(), &e)
         })
     }
@@ -544,7 +570,7 @@ impl FlagsEngine {
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         guarded(py, || {
-            let ctx = self.context(&args!(distinct_id, groups, person_properties, group_properties, device_id, now))?;
+            let ctx = self.context(py, &args!(distinct_id, groups, person_properties, group_properties, device_id, now))?;
             let out = PyDict::new(py);
             for (key, e) in self.evaluate_many(py, &ctx, flag_keys_to_evaluate)? {
                 if let Some(v) = e.value() {
@@ -571,7 +597,7 @@ impl FlagsEngine {
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         guarded(py, || {
-            let ctx = self.context(&args!(distinct_id, groups, person_properties, group_properties, device_id, now))?;
+            let ctx = self.context(py, &args!(distinct_id, groups, person_properties, group_properties, device_id, now))?;
             let flags = PyDict::new(py);
             let payloads = PyDict::new(py);
             for (key, e) in self.evaluate_many(py, &ctx, flag_keys_to_evaluate)? {
@@ -605,7 +631,7 @@ impl FlagsEngine {
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<FeatureFlagEvaluations> {
         guarded(py, || {
-            let ctx = self.context(&args!(distinct_id, groups, person_properties, group_properties, device_id, now))?;
+            let ctx = self.context(py, &args!(distinct_id, groups, person_properties, group_properties, device_id, now))?;
             let flags = PyDict::new(py);
             let payloads = PyDict::new(py);
             let reasons = PyDict::new(py);
