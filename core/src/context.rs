@@ -11,8 +11,10 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// Property maps as the engine reads them.
-pub type Properties = HashMap<String, Value>;
+/// Property maps as the engine reads them. Hashed with foldhash (seeded per process) rather than SipHash:
+/// building and reading these maps is a fifth of a binding's per-call cost, and the keys a binding inserts
+/// are only those the definitions read. Build one with `Properties::default()` or `collect()`.
+pub type Properties = HashMap<String, Value, foldhash::fast::RandomState>;
 
 /// One group the user belongs to in this request.
 #[derive(Debug, Clone, Default)]
@@ -44,7 +46,7 @@ impl EvaluationContext {
         EvaluationContext {
             distinct_id: Value::String(distinct_id.into()),
             device_id: None,
-            person_properties: Properties::new(),
+            person_properties: Properties::default(),
             groups: HashMap::new(),
             now: None,
         }

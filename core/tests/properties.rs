@@ -130,6 +130,7 @@ fn arbitrary_context() -> impl Strategy<Value = EvaluationContext> {
         prop::option::of("[a-z0-9]{0,6}"),
     )
         .prop_map(|(id, props, company)| {
+            let props: hogflags::Properties = props.into_iter().collect();
             let mut ctx = EvaluationContext::new(id).with_person_properties(props.clone());
             if let Some(c) = company {
                 ctx = ctx.with_group("company", c).with_group_properties("company", props);

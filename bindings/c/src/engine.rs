@@ -1,6 +1,5 @@
 //! `hf_engine`: an immutable compiled flag snapshot, and the evaluation calls.
 
-use std::collections::HashMap;
 use std::ffi::c_char;
 use std::sync::Arc;
 
@@ -163,7 +162,7 @@ pub unsafe extern "C" fn hf_engine_evaluate(
         let distinct_id = str_arg(distinct_id, "distinct_id")?;
         let props = properties_arg(properties, property_count)?;
         let reads = &snap.property_keys().person;
-        let mut person = HashMap::with_capacity(props.len().min(reads.len()));
+        let mut person = hogflags_core::Properties::with_capacity_and_hasher(props.len().min(reads.len()), Default::default());
         for p in props {
             let key = property_key(p)?;
             if reads.contains(key) {

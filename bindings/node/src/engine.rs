@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::ffi::CString;
 use std::sync::Arc;
 
-use hogflags::{Evaluation, EvaluationContext, FlagSnapshot, FlagValue, InconclusiveKind, Reason, ReasonCode};
+use hogflags::{Evaluation, EvaluationContext, FlagSnapshot, FlagValue, InconclusiveKind, Properties, Reason, ReasonCode};
 use napi::sys;
 use serde_json::Value;
 
@@ -304,7 +304,7 @@ impl EngineState {
                 if !unsafe { convert::is_plain_object(env, obj)? } {
                     return Err(ConvError::type_error("personProperties must be an object"));
                 }
-                let mut props = HashMap::with_capacity(reads.person.len());
+                let mut props = Properties::with_capacity_and_hasher(reads.person.len(), Default::default());
                 for &k in &reads.person {
                     let key = &self.person_key_refs[k as usize];
                     let v = unsafe { key.get(env, obj)? };
@@ -330,7 +330,7 @@ impl EngineState {
                         "person property values must be an array aligned with the keys read",
                     ));
                 }
-                let mut props = HashMap::with_capacity(reads.person.len());
+                let mut props = Properties::with_capacity_and_hasher(reads.person.len(), Default::default());
                 for (i, &k) in reads.person.iter().enumerate() {
                     let mut v = std::ptr::null_mut();
                     unsafe {
@@ -381,7 +381,7 @@ impl EngineState {
                 if g.keys.is_empty() {
                     continue;
                 }
-                let mut props = HashMap::with_capacity(g.keys.len());
+                let mut props = Properties::with_capacity_and_hasher(g.keys.len(), Default::default());
                 for k in &g.keys {
                     let v = unsafe { k.get(env, obj)? };
                     if let Some(v) = unsafe { convert::to_json(env, v, 0)? } {

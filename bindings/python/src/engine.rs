@@ -72,9 +72,9 @@ impl KeySet {
     /// The read properties of `dict`, converted; nothing else in the dict is looked at.
     fn collect(&self, dict: &Bound<'_, PyDict>, what: &str) -> PyResult<Properties> {
         if self.keys.is_empty() {
-            return Ok(Properties::new());
+            return Ok(Properties::default());
         }
-        let mut props = Properties::with_capacity(self.keys.len().min(dict.len()));
+        let mut props = Properties::with_capacity_and_hasher(self.keys.len().min(dict.len()), Default::default());
         let py = dict.py();
         if dict.len() < self.keys.len() {
             // A small dict against many read keys: walk the dict.
@@ -261,7 +261,7 @@ impl Converter {
 
 /// Every `str`-keyed property of `dict`, converted (non-`str` keys are skipped).
 fn collect_all(dict: &Bound<'_, PyDict>, what: &str) -> PyResult<Properties> {
-    let mut props = Properties::with_capacity(dict.len());
+    let mut props = Properties::with_capacity_and_hasher(dict.len(), Default::default());
     for (k, v) in dict.iter() {
         let Ok(Some(text)) = text_of(&k) else { continue };
         let value = convert::to_json(&v, &|| format!("{what}[{}]", convert::key_repr(text)))?;

@@ -78,8 +78,8 @@ impl JsonValue {
 pub(crate) fn map_into_serde(
     map: HashMap<String, JsonValue>,
     path: &mut String,
-) -> Result<HashMap<String, Value>, Error> {
-    let mut out = HashMap::with_capacity(map.len());
+) -> Result<hogflags::Properties, Error> {
+    let mut out = hogflags::Properties::with_capacity_and_hasher(map.len(), Default::default());
     for (k, v) in map {
         let len = path.len();
         path.push('.');
@@ -91,7 +91,7 @@ pub(crate) fn map_into_serde(
     Ok(out)
 }
 
-fn map_from_serde(map: &HashMap<String, Value>) -> HashMap<String, JsonValue> {
+fn map_from_serde(map: &hogflags::Properties) -> HashMap<String, JsonValue> {
     map.iter().map(|(k, v)| (k.clone(), JsonValue::from_serde(v))).collect()
 }
 

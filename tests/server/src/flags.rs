@@ -6,7 +6,7 @@
 //! server's database; the request's own properties win over them. Inactive flags are omitted, as PostHog
 //! omits them. A flag the core cannot decide is reported `failed` (see the crate docs).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hogflags::{identifier_text, EvaluationContext, Evaluation};
@@ -43,7 +43,7 @@ pub(crate) fn respond(shared: &Shared, v2: bool, body: &[u8]) -> (StatusCode, Va
         return (StatusCode::OK, body);
     }
 
-    let mut person: HashMap<String, Value> = shared
+    let mut person: hogflags::Properties = shared
         .person_properties(&distinct_id)
         .map(|m| m.into_iter().collect())
         .unwrap_or_default();
