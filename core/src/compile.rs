@@ -89,7 +89,7 @@ pub(crate) struct CompiledFlag {
     pub(crate) bucket_by_device: bool,
     pub(crate) conditions: Vec<Condition>,
     pub(crate) variants: Vec<VariantBound>,
-    pub(crate) payloads: HashMap<String, Value>,
+    pub(crate) payloads: Payloads,
     pub(crate) early_exit: bool,
     pub(crate) holdout: Option<Holdout>,
     /// `$feature_enrollment/<key>` when `feature_enrollment` is on.
@@ -99,6 +99,17 @@ pub(crate) struct CompiledFlag {
     /// What evaluating this flag can read, including through its cohorts and (once the snapshot has
     /// resolved them) its dependencies.
     pub(crate) reads: PropertyKeys,
+}
+
+/// A flag's payloads by value (`"true"` or a variant key), sorted by key. Every decided evaluation looks
+/// its value up here; a binary search over a handful of keys costs less than hashing the key.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Payloads(Vec<(String, Value)>);
+
+impl Payloads {
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok().map(|i| &self.0[i].1)
+    }
 }
 
 /// The property keys a flag (or a whole snapshot) can read, so a binding converts only those.
@@ -206,7 +217,7 @@ impl Compiler<'_> {
         };
         let has_dependencies = !reads.dependencies.is_empty();
 
-        let mut payloads = HashMap::new();
+        let mut payloads = BTreeMap::new();
         for (k, v) in filters.payloads.unwrap_or_default() {
             let parsed = match v {
                 Value::String(s) => serde_json::from_str(&s).unwrap_or(Value::String(s)),
@@ -215,6 +226,7 @@ impl Compiler<'_> {
             };
             payloads.insert(k, parsed);
         }
+        let payloads = Payloads(payloads.into_iter().collect());
 
         let holdout = filters.holdout.map(|h| Holdout {
             percentage: h.exclusion_percentage.unwrap_or(0.0).clamp(0.0, 100.0),
