@@ -6,8 +6,11 @@
 //! Files: `w1_definitions.json` + `w1_users.json` (one flag, 3 filters, 50 % rollout; 100 000 users),
 //! `w2_definitions.json` + `w2_users.json` (a mixed 100-flag document; 10 000 users),
 //! `w3_definitions_1000.json`, `w3_definitions_10000.json` (load workloads).
+//!
+//! With `--fixture FILE`, it also writes the binding tests' fixture: the w2 document and its first 200
+//! users in one file (committed as `tests/fixtures/mixed-100.json`, so tests need no generated files).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
@@ -15,13 +18,16 @@ use serde_json::{json, Value};
 #[path = "../benches/workload.rs"]
 mod workload;
 
-fn write(dir: &PathBuf, name: &str, value: &Value) {
+fn write(dir: &Path, name: &str, value: &Value) {
     let path = dir.join(name);
     std::fs::write(&path, serde_json::to_vec(value).unwrap()).unwrap_or_else(|e| panic!("{path:?}: {e}"));
 }
 
 fn main() {
-    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/bench/workloads".into()));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let fixture = args.iter().position(|a| a == "--fixture").and_then(|i| args.get(i + 1)).map(PathBuf::from);
+    let dir = args.iter().find(|a| !a.starts_with("--") && Some(PathBuf::from(a.as_str())) != fixture);
+    let dir = PathBuf::from(dir.map_or("target/bench/workloads", String::as_str));
     std::fs::create_dir_all(&dir).unwrap();
 
     write(&dir, "w1_definitions.json", &workload::single_flag_document());
@@ -38,7 +44,8 @@ fn main() {
         .collect();
     write(&dir, "w1_users.json", &Value::Array(users));
 
-    write(&dir, "w2_definitions.json", &workload::mixed_document(100, 7));
+    let w2 = workload::mixed_document(100, 7);
+    write(&dir, "w2_definitions.json", &w2);
     let mut rng = workload::Rng::new(11);
     let users: Vec<Value> = (0..10_000u64)
         .map(|u| {
@@ -46,6 +53,10 @@ fn main() {
             json!({"distinct_id": format!("user-{u}"), "person_properties": props})
         })
         .collect();
+    if let Some(path) = &fixture {
+        let fixture = json!({"definitions": w2, "users": users[..200]});
+        std::fs::write(path, serde_json::to_vec(&fixture).unwrap()).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    }
     write(&dir, "w2_users.json", &Value::Array(users));
 
     for n in [1_000usize, 10_000] {

@@ -1,36 +1,157 @@
 'use strict'
-// hogflags vs posthog-node's own local evaluation, in the same process and run, on identical definitions
-// and users (the workloads of core/benches/workload.rs). Usage: `npm install && node run.js` in this
-// directory (after `npm install` in node/). Options: --quick (shorter rounds), --json (machine-readable).
+// The Node row of the cross-language benchmark: hogflags (the Node package) against posthog-node's own
+// local evaluation, in the same process and run, on the shared workload files written by
+// `cargo run --release -p hogflags --example gen_workloads -- DIR` (the files every language reads).
+//
+//   node run.js --workloads DIR [--json OUT.jsonl] [--quick] [--posthog-node PATH]
+//   node run.js --rss IMPL WORKLOAD --workloads DIR [--quick]      (internal: one peak-RSS measurement)
+//
+// DIR defaults to the repository's target/bench/workloads (so that `npm run bench` in node/ works).
+//
+// posthog-node is the one in this directory's node_modules (pinned in package.json), unless
+// `--posthog-node PATH` or the POSTHOG_NODE_DIR environment variable names another install: an
+// `npm install --prefix PATH posthog-node@latest` directory, or the package directory itself.
 //
 // posthog-node is fed without network: the PostHog client gets a personal API key and a `fetch` that
 // serves the definitions from memory, so it evaluates through its real local-evaluation path.
+// Implementations: "hogflags-node" (FlagsEngine), "posthog-node" (the public API: getFeatureFlag /
+// getAllFlags with onlyEvaluateLocally, no events) and "posthog-node-internal" (its FeatureFlagsPoller
+// methods, without the client's bookkeeping; skipped when a posthog-node version lacks them).
+//
+// Timing follows core/examples/bench_harness.rs: calls are timed in batches (process.hrtime.bigint), the
+// per-call time of a batch is its time / its length, median and p99 are taken over batches, throughput is
+// calls / the total time of the batches. The implementations' rounds alternate (A B C A B C ...), so that
+// a change in machine load hits all of them alike. Agreement with posthog-node is checked before timing.
+// Peak RSS is measured per (implementation, workload) in a fresh child process, so that no row inherits
+// another's high-water mark.
 
-const { performance } = require('node:perf_hooks')
-const http = require('node:http')
-const { FlagsEngine, FlagsClient } = require('..')
-const { PostHog } = require('posthog-node')
-const posthogVersion = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, 'node_modules', 'posthog-node', 'package.json'), 'utf8')).version
-const w = require('./workload.js')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { spawnSync } = require('node:child_process')
+const { FlagsEngine } = require('..')
 
-const QUICK = process.argv.includes('--quick')
-const JSON_OUT = process.argv.includes('--json')
-const ROUND_MS = QUICK ? 60 : 250
-const ROUNDS = QUICK ? 3 : 7
+const IMPLS = ['hogflags-node', 'posthog-node', 'posthog-node-internal']
+const HOGFLAGS_VERSION = require('../package.json').version
+const MIN_AGREEMENT = 0.95
+const DEFAULT_WORKLOADS = path.resolve(__dirname, '..', '..', 'target', 'bench', 'workloads')
 
-function log(...a) {
-  if (!JSON_OUT) console.log(...a)
+/**
+ * Call counts per mode. hogflags makes every call of a workload; posthog-node, 10-60x slower, a prefix
+ * (its figures are per call, so the subset only shortens the run; "calls" records what was made).
+ */
+const PLANS = {
+  full: {
+    rounds: 10,
+    calls: {
+      w1_one_flag: { hog: 100_000, ph: 100_000 },
+      w2_all_flags: { hog: 10_000, ph: 2_000 },
+      w2_one_flag: { hog: 100_000, ph: 20_000 },
+      w3_load_1000: { hog: 50, ph: 50 },
+      w3_load_10000: { hog: 10, ph: 10 },
+    },
+    agreementUsers: { w1: 100_000, w2: 2_000 },
+  },
+  quick: {
+    rounds: 4,
+    calls: {
+      w1_one_flag: { hog: 100_000, ph: 5_000 },
+      w2_all_flags: { hog: 10_000, ph: 200 },
+      w2_one_flag: { hog: 20_000, ph: 5_000 },
+      w3_load_1000: { hog: 8, ph: 8 },
+      w3_load_10000: { hog: 3, ph: 3 },
+    },
+    agreementUsers: { w1: 10_000, w2: 100 },
+  },
 }
 
-async function posthogFor(definitions) {
-  const body = JSON.stringify(definitions)
+/** Workload → the files it reads, batch length and warm-up calls (before the timed rounds). */
+const WORKLOADS = {
+  w1_one_flag: { family: 'w1', batch: 100, warmup: 2_000 },
+  w2_all_flags: { family: 'w2', batch: 10, warmup: 100 },
+  w2_one_flag: { family: 'w2', batch: 100, warmup: 2_000 },
+  w3_load_1000: { family: 'w3', size: 1000, batch: 1, warmup: 2, gc: true },
+  w3_load_10000: { family: 'w3', size: 10000, batch: 1, warmup: 1, gc: true },
+}
+
+// ---- command line and inputs ---------------------------------------------------------------------
+
+function parseArgs(argv) {
+  const args = { workloads: DEFAULT_WORKLOADS, json: null, quick: false, posthogNode: process.env.POSTHOG_NODE_DIR || null, rss: null }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === '--workloads') args.workloads = argv[++i]
+    else if (a === '--json') args.json = argv[++i]
+    else if (a === '--quick') args.quick = true
+    else if (a === '--posthog-node') args.posthogNode = argv[++i]
+    else if (a === '--rss') args.rss = { impl: argv[++i], workload: argv[++i] }
+    else usage(`unknown argument ${a}`)
+  }
+  if (args.rss && (!IMPLS.includes(args.rss.impl) || !WORKLOADS[args.rss.workload])) usage('--rss IMPL WORKLOAD: unknown implementation or workload')
+  return args
+}
+
+function usage(msg) {
+  console.error(`${msg}\nusage: node run.js --workloads DIR [--json OUT.jsonl] [--quick] [--posthog-node PATH]`)
+  process.exit(2)
+}
+
+/** Reads a workload file, telling how to write the files when they are missing. */
+function readFile(dir, name) {
+  const file = path.join(dir, name)
+  if (!fs.existsSync(file)) {
+    console.error(`${file} is missing: run \`cargo run --release -p hogflags --example gen_workloads -- ${dir}\``)
+    process.exit(2)
+  }
+  return fs.readFileSync(file)
+}
+
+/** The inputs of a workload: definitions as bytes and parsed, flag keys, users (w1/w2). */
+function loadInputs(dir, workload) {
+  const { family, size } = WORKLOADS[workload]
+  const bytes = readFile(dir, family === 'w3' ? `w3_definitions_${size}.json` : `${family}_definitions.json`)
+  const doc = JSON.parse(bytes.toString('utf8'))
+  const users = family === 'w3' ? [] : JSON.parse(readFile(dir, `${family}_users.json`).toString('utf8'))
+  return { bytes, doc, keys: doc.flags.map((f) => f.key), users }
+}
+
+/**
+ * posthog-node from `dir` (an `npm install --prefix dir` directory, or the package directory), or from
+ * this directory's node_modules. Returns the PostHog class and the version that was loaded.
+ */
+function loadPosthogNode(dir) {
+  let entry
+  if (!dir) entry = require.resolve('posthog-node')
+  else if (isPosthogPackage(dir)) entry = require.resolve(path.resolve(dir))
+  else entry = require.resolve('posthog-node', { paths: [path.resolve(dir)] })
+  let root = path.dirname(entry)
+  while (!isPosthogPackage(root)) {
+    if (path.dirname(root) === root) throw new Error(`no posthog-node package.json above ${entry}`)
+    root = path.dirname(root)
+  }
+  const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version
+  return { PostHog: require(entry).PostHog, version, root }
+}
+
+function isPosthogPackage(dir) {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).name === 'posthog-node'
+  } catch {
+    return false
+  }
+}
+
+// ---- the implementations -------------------------------------------------------------------------
+
+/** A posthog-node client whose `fetch` serves `bytes` as the definitions (decoded and parsed as undici would). */
+async function posthogFor(PostHog, bytes) {
   const fetch = async (url) => {
     if (!String(url).includes('/flags/definitions')) throw new Error(`unexpected request in the benchmark: ${url}`)
     return {
       status: 200,
       headers: new Headers({ 'content-type': 'application/json' }),
-      text: async () => body,
-      json: async () => JSON.parse(body),
+      text: async () => bytes.toString('utf8'),
+      json: async () => JSON.parse(bytes.toString('utf8')),
     }
   }
   const ph = new PostHog('phc_bench', {
@@ -42,265 +163,346 @@ async function posthogFor(definitions) {
     flushInterval: 0,
     disableGeoip: true,
   })
-  const ready = await ph.waitForLocalEvaluationReady(5000)
-  if (!ready) throw new Error('posthog-node did not load the definitions')
+  if (!(await ph.waitForLocalEvaluationReady(10_000))) throw new Error('posthog-node did not load the definitions')
   return ph
 }
 
-/**
- * Median ns per operation of each candidate over ROUNDS rounds of about ROUND_MS each. The candidates'
- * rounds alternate (A B C A B C ...), so that a change in machine load affects all of them alike.
- * `candidates` maps a name to `[fn, isAsync]`; `fn(i)` runs operation i.
- */
-async function measure(candidates) {
-  const runners = {}
-  for (const [name, [fn, isAsync]] of Object.entries(candidates)) {
-    const run = isAsync
-      ? async (n, off) => {
-          for (let i = 0; i < n; i++) await fn(off + i)
-        }
-      : (n, off) => {
-          for (let i = 0; i < n; i++) fn(off + i)
-        }
-    // Warm up and calibrate the number of operations per round.
-    let n = 16
-    for (;;) {
-      const t0 = performance.now()
-      await run(n, 0)
-      const dt = performance.now() - t0
-      if (dt > ROUND_MS / 4) {
-        n = Math.max(1, Math.round((n * ROUND_MS) / dt))
-        break
-      }
-      n *= 4
-    }
-    runners[name] = { run, n, per: [] }
-  }
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const c of Object.values(runners)) {
-      const t0 = performance.now()
-      await c.run(c.n, r * c.n)
-      c.per.push(((performance.now() - t0) * 1e6) / c.n)
-    }
-  }
-  const out = {}
-  for (const [name, c] of Object.entries(runners)) {
-    c.per.sort((a, b) => a - b)
-    out[name] = c.per[Math.floor(c.per.length / 2)]
-  }
-  return out
+/** Whether posthog-node exposes the internal poller methods the "posthog-node-internal" row calls. */
+function hasInternalPoller(ph) {
+  const p = ph.featureFlagsPoller
+  return !!p && ['getFeatureFlag', 'getAllFlagsAndPayloads', 'updateFlagState'].every((m) => typeof p[m] === 'function')
 }
 
-function fmt(ns) {
+const PH_ONE = { onlyEvaluateLocally: true, sendFeatureFlagEvents: false }
+const W2_KEY = (keys, i) => keys[(i * 7) % keys.length]
+
+/**
+ * Builds one implementation for one workload: `{ op(i), isAsync, close() }`, where `op(i)` makes call i.
+ * Returns null when the implementation cannot run it (the internal row on a posthog-node without it).
+ */
+async function setup(impl, workload, inp, PostHog) {
+  const { users, keys, bytes } = inp
+  const user = (i) => users[i % users.length]
+  if (impl === 'hogflags-node') {
+    const engine = new FlagsEngine(bytes)
+    const ops = {
+      w1_one_flag: (i) => engine.getFeatureFlag('bench-flag', user(i).distinct_id, { personProperties: user(i).person_properties }),
+      w2_all_flags: (i) => engine.getAllFlags(user(i).distinct_id, { personProperties: user(i).person_properties }),
+      w2_one_flag: (i) => engine.getFeatureFlag(W2_KEY(keys, i), user(i).distinct_id, { personProperties: user(i).person_properties }),
+      // The load: bytes (as they arrive from HTTP) to a ready engine.
+      w3: () => new FlagsEngine(bytes),
+    }
+    return { op: ops[workload] || ops.w3, isAsync: false, close: async () => {} }
+  }
+  const ph = await posthogFor(PostHog, bytes)
+  const close = () => ph.shutdown()
+  if (impl === 'posthog-node') {
+    const ops = {
+      w1_one_flag: (i) => ph.getFeatureFlag('bench-flag', user(i).distinct_id, { personProperties: user(i).person_properties, ...PH_ONE }),
+      w2_all_flags: (i) => ph.getAllFlags(user(i).distinct_id, { personProperties: user(i).person_properties, onlyEvaluateLocally: true }),
+      w2_one_flag: (i) => ph.getFeatureFlag(W2_KEY(keys, i), user(i).distinct_id, { personProperties: user(i).person_properties, ...PH_ONE }),
+      // The load through the public API: its poller's request, and on the 200 the body decoded and
+      // JSON.parse'd, the flag state rebuilt and the definitions checked for unsupported features
+      // (the fetch is served from memory, so no socket time is counted).
+      w3: () => ph.reloadFeatureFlags(),
+    }
+    return { op: ops[workload] || ops.w3, isAsync: true, close }
+  }
+  if (!hasInternalPoller(ph)) {
+    await close()
+    return null
+  }
+  const poller = ph.featureFlagsPoller
+  const ops = {
+    w1_one_flag: (i) => poller.getFeatureFlag('bench-flag', user(i).distinct_id, {}, user(i).person_properties, {}),
+    w2_all_flags: (i) => poller.getAllFlagsAndPayloads({ distinctId: user(i).distinct_id, groups: {}, personProperties: user(i).person_properties, groupProperties: {} }),
+    w2_one_flag: (i) => poller.getFeatureFlag(W2_KEY(keys, i), user(i).distinct_id, {}, user(i).person_properties, {}),
+    // The cheapest honest equivalent of what the poller does with a 200: decode and JSON.parse the
+    // body, then its own state assignment (updateFlagState: the flag list, the key index, the filtered
+    // keys, group types, cohorts). Left out: the request, ETag and the unsupported-feature warnings.
+    w3: async () => poller.updateFlagState(JSON.parse(bytes.toString('utf8'))),
+  }
+  return { op: ops[workload] || ops.w3, isAsync: true, close }
+}
+
+// ---- agreement -----------------------------------------------------------------------------------
+
+/** Whether the flag (through cohorts and flag dependencies) uses gt/gte/lt/lte somewhere. */
+function usesComparison(doc, key, seen = new Set()) {
+  if (seen.has(key)) return false
+  seen.add(key)
+  const flag = doc.flags.find((f) => f.key === key)
+  const walk = (v) => {
+    if (Array.isArray(v)) return v.some(walk)
+    if (!v || typeof v !== 'object') return false
+    if (['gt', 'gte', 'lt', 'lte'].includes(v.operator)) return true
+    if (v.type === 'flag' && usesComparison(doc, String(v.key), seen)) return true
+    if (v.type === 'cohort' && !seen.has(`cohort:${v.value}`)) {
+      seen.add(`cohort:${v.value}`)
+      if (walk((doc.cohorts || {})[String(v.value)])) return true
+    }
+    return Object.values(v).some(walk)
+  }
+  return !!flag && walk(flag.filters)
+}
+
+/**
+ * Compares hogflags with posthog-node's public getFeatureFlag for every (flag, user) pair. posthog-node is
+ * the reference: "rate" is the share of the pairs it decides on which hogflags returns the same value.
+ */
+async function agreement(inp, nUsers, PostHog) {
+  const engine = new FlagsEngine(inp.bytes)
+  const ph = await posthogFor(PostHog, inp.bytes)
+  const a = { pairs: 0, same: 0, reference_undecided: 0, hogflags_undecided: 0, different: 0 }
+  const detail = { onComparison: 0, hogflagsOnlyDecided: 0, examples: [] }
+  const comparison = new Map(inp.keys.map((k) => [k, usesComparison(inp.doc, k)]))
+  for (const u of inp.users.slice(0, nUsers)) {
+    for (const key of inp.keys) {
+      const opts = { personProperties: u.person_properties }
+      const hog = engine.getFeatureFlag(key, u.distinct_id, opts)
+      const ref = await ph.getFeatureFlag(key, u.distinct_id, { ...opts, ...PH_ONE })
+      a.pairs++
+      if (ref === undefined) {
+        a.reference_undecided++
+        if (hog !== undefined) detail.hogflagsOnlyDecided++
+      } else if (hog === undefined) a.hogflags_undecided++
+      else if (hog === ref) a.same++
+      else {
+        a.different++
+        if (comparison.get(key)) detail.onComparison++
+        else if (detail.examples.length < 5) detail.examples.push({ key, user: u.distinct_id, hogflags: hog, posthogNode: ref })
+      }
+    }
+  }
+  await ph.shutdown()
+  const decided = a.pairs - a.reference_undecided
+  a.rate = decided ? a.same / decided : 0
+  return { agreement: a, detail }
+}
+
+function printAgreement(name, { agreement: a, detail }) {
+  console.log(
+    `agreement ${name}: ${a.same}/${a.pairs - a.reference_undecided} (${(a.rate * 100).toFixed(2)} %) of the (flag, user) pairs posthog-node decides; ` +
+      `hogflags undecided: ${a.hogflags_undecided}, posthog-node undecided: ${a.reference_undecided} (hogflags decides ${detail.hogflagsOnlyDecided} of them)`,
+  )
+  if (a.different) {
+    console.log(
+      `  ${a.different} different: ${detail.onComparison} on flags using gt/gte/lt/lte (posthog-node compares non-numeric text as strings; ` +
+        `the server and hogflags compare numbers only, docs/semantics.md D20), ${a.different - detail.onComparison} other`,
+    )
+  }
+  for (const m of detail.examples) console.log(`  mismatch: ${JSON.stringify(m)}`)
+}
+
+// ---- timing --------------------------------------------------------------------------------------
+
+let sink = 0 // results are counted, so that no call's result is unused
+
+function runSync(op, from, to) {
+  for (let j = from; j < to; j++) if (op(j) !== undefined) sink++
+}
+
+async function runAsync(op, from, to) {
+  for (let j = from; j < to; j++) if ((await op(j)) !== undefined) sink++
+}
+
+/**
+ * A full garbage collection, for between the untimed batches of the load workloads. Without it each
+ * implementation's discarded documents pile up: hogflags engines hold native memory V8 does not see
+ * (about 28 MB per 10 000-flag engine, freed only when a GC happens to run), posthog-node's parsed trees
+ * are collected inside whichever later batch triggers a GC. With it, a batch times one load, for both.
+ */
+function fullGc() {
+  if (!global.gc) {
+    require('node:v8').setFlagsFromString('--expose-gc')
+    global.gc = require('node:vm').runInNewContext('gc')
+  }
+  global.gc()
+}
+
+/**
+ * Times every candidate's calls 0..calls-1 once, after a warm-up, in `rounds` rounds that alternate between
+ * the candidates; within a round, in batches of `batch` calls (with `gc`, a full GC before each batch,
+ * untimed). Returns per candidate `{ calls, median_ns, p99_ns, throughput_per_s }` (per-call figures over
+ * batches, as bench_harness.rs).
+ */
+async function measure(candidates, { rounds, batch, warmup, gc }) {
+  for (const c of candidates) {
+    const run = c.isAsync ? runAsync : runSync
+    await run(c.op, 0, Math.min(warmup, c.calls))
+    c.perCall = []
+    c.totalNs = 0
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const c of candidates) {
+      const end = Math.floor(((r + 1) * c.calls) / rounds)
+      for (let i = Math.floor((r * c.calls) / rounds); i < end; i += batch) {
+        const to = Math.min(i + batch, end)
+        if (gc) fullGc()
+        const t = process.hrtime.bigint()
+        if (c.isAsync) await runAsync(c.op, i, to)
+        else runSync(c.op, i, to)
+        const ns = Number(process.hrtime.bigint() - t)
+        c.perCall.push(ns / (to - i))
+        c.totalNs += ns
+      }
+    }
+  }
+  return candidates.map((c) => {
+    const s = c.perCall.sort((x, y) => x - y)
+    const pct = (p) => s[Math.round((s.length - 1) * p)]
+    return { impl: c.impl, calls: c.calls, median_ns: pct(0.5), p99_ns: pct(0.99), throughput_per_s: c.calls / (c.totalNs / 1e9) }
+  })
+}
+
+/** Times all implementations on one workload (rounds interleaved); returns the rows. */
+async function timeWorkload(workload, inp, plan, PostHog) {
+  const w = WORKLOADS[workload]
+  const candidates = []
+  for (const impl of IMPLS) {
+    const s = await setup(impl, workload, inp, PostHog)
+    if (!s) continue
+    const calls = plan.calls[workload][impl === 'hogflags-node' ? 'hog' : 'ph']
+    candidates.push({ impl, calls, ...s })
+  }
+  const rounds = Math.min(plan.rounds, ...candidates.map((c) => c.calls))
+  const rows = await measure(candidates, { rounds, batch: w.batch, warmup: w.warmup, gc: w.gc })
+  for (const c of candidates) await c.close()
+  return rows
+}
+
+// ---- peak RSS (child process) --------------------------------------------------------------------
+
+/**
+ * `--rss IMPL WORKLOAD`: in this fresh process, loads the inputs, records the baseline RSS, builds the
+ * implementation and makes the workload's calls once (for a load workload: building is the one load);
+ * prints one JSON line: the process's peak RSS (which includes reading the inputs) and the largest RSS
+ * seen while building and running, minus the baseline.
+ */
+async function rssChild(args) {
+  const { impl, workload } = args.rss
+  const plan = PLANS[args.quick ? 'quick' : 'full']
+  const { PostHog } = loadPosthogNode(args.posthogNode)
+  const inp = loadInputs(args.workloads, workload)
+  if (global.gc) global.gc()
+  const baseline = process.memoryUsage().rss
+  let high = baseline
+  const sample = () => {
+    high = Math.max(high, process.memoryUsage().rss)
+  }
+  const s = await setup(impl, workload, inp, PostHog)
+  if (!s) {
+    console.log(JSON.stringify({ skipped: true }))
+    return
+  }
+  sample()
+  const { batch, family } = WORKLOADS[workload]
+  const calls = family === 'w3' ? 0 : plan.calls[workload][impl === 'hogflags-node' ? 'hog' : 'ph']
+  for (let i = 0; i < calls; i += batch) {
+    if (s.isAsync) await runAsync(s.op, i, Math.min(i + batch, calls))
+    else runSync(s.op, i, Math.min(i + batch, calls))
+    sample()
+  }
+  await s.close()
+  const mb = (b) => b / (1024 * 1024)
+  console.log(JSON.stringify({ peak_rss_mb: peakRssMb(), baseline_mb: mb(baseline), delta_mb: mb(high - baseline) }))
+}
+
+/**
+ * This process's peak RSS in MB. On Linux VmHWM (as bench_harness.rs reads it): getrusage's maxRSS
+ * survives exec, so a child spawned from a large parent would report the parent's size.
+ */
+function peakRssMb() {
+  try {
+    const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))
+    if (line) return Number(line.split(/\s+/)[1]) / 1024
+  } catch {}
+  return process.resourceUsage().maxRSS / 1024
+}
+
+/** Runs `--rss` for one row in a child process; returns `{ peak_rss_mb, delta_mb }`. */
+function measureRss(args, impl, workload) {
+  const childArgs = ['--expose-gc', __filename, '--rss', impl, workload, '--workloads', args.workloads]
+  if (args.quick) childArgs.push('--quick')
+  if (args.posthogNode) childArgs.push('--posthog-node', args.posthogNode)
+  const r = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 16 << 20 })
+  const last = (r.stdout || '').trim().split('\n').pop()
+  if (r.status !== 0 || !last) throw new Error(`rss child for ${impl} ${workload} failed: ${r.stderr}`)
+  return JSON.parse(last)
+}
+
+// ---- report --------------------------------------------------------------------------------------
+
+function fmtNs(ns) {
   return ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`
 }
 
-/** Whether a flag (or a flag it depends on) uses a numeric comparison operator. */
-function usesComparison(definitions, key, seen = new Set()) {
-  if (seen.has(key)) return false
-  seen.add(key)
-  const flag = definitions.flags.find((f) => f.key === key)
-  for (const g of (flag && flag.filters && flag.filters.groups) || []) {
-    for (const p of g.properties || []) {
-      if (['gt', 'gte', 'lt', 'lte'].includes(p.operator)) return true
-      if (p.type === 'flag' && usesComparison(definitions, p.key, seen)) return true
-    }
-  }
-  return false
-}
-
-/** Compares both evaluators flag by flag for the given users; returns the agreement figures. */
-async function agreement(engine, ph, flagKeys, users, definitions) {
-  let both = 0
-  let same = 0
-  let onlyHog = 0
-  let onlyPh = 0
-  let comparison = 0
-  const mismatches = []
-  for (const u of users) {
-    for (const key of flagKeys) {
-      const a = engine.getFeatureFlag(key, u.distinctId, { personProperties: u.personProperties })
-      const b = await ph.getFeatureFlag(key, u.distinctId, {
-        personProperties: u.personProperties,
-        onlyEvaluateLocally: true,
-        sendFeatureFlagEvents: false,
-      })
-      if (a !== undefined && b !== undefined) {
-        both++
-        if (a === b) same++
-        else if (usesComparison(definitions, key)) comparison++
-        else if (mismatches.length < 5) mismatches.push({ key, user: u.distinctId, hogflags: a, posthogNode: b })
-      } else if (a !== undefined) onlyHog++
-      else if (b !== undefined) onlyPh++
-    }
-  }
-  return {
-    compared: both,
-    agreed: same,
-    rate: both ? same / both : 0,
-    // Disagreements on flags that use gt/gte/lt/lte: posthog-node compares non-numeric text, the server
-    // (and hogflags, docs/semantics.md D20) compares numbers only.
-    disagreeOnComparison: comparison,
-    decidedOnlyByHogflags: onlyHog,
-    decidedOnlyByPosthogNode: onlyPh,
-    mismatches,
-  }
+function printTable(rows) {
+  const head = ['workload', 'impl', 'calls', 'median', 'p99', 'calls/s', 'peak RSS', 'Δ RSS', 'median / hogflags']
+  const lines = rows.map((r) => {
+    const hog = rows.find((x) => x.workload === r.workload && x.impl === 'hogflags-node')
+    return [
+      r.workload, r.impl, String(r.calls), fmtNs(r.median_ns), fmtNs(r.p99_ns), Math.round(r.throughput_per_s).toLocaleString('en'),
+      `${r.peak_rss_mb.toFixed(1)} MB`, `${r.rssDelta.toFixed(1)} MB`, hog ? `${(r.median_ns / hog.median_ns).toFixed(1)}×` : '–',
+    ]
+  })
+  const width = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)))
+  const fmt = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ')
+  console.log(fmt(head))
+  for (const l of lines) console.log(fmt(l))
 }
 
 async function main() {
+  const args = parseArgs(process.argv.slice(2))
+  // posthog-node (5.x) warns once that getFeatureFlag / getAllFlags are deprecated; they are still the
+  // calls most code makes, and the ones measured here.
   const warn = console.warn
   console.warn = (...a) => (String(a[0]).includes('deprecated') ? undefined : warn(...a))
-  const results = { posthogNode: posthogVersion, node: process.version, scenarios: [] }
-  log(`hogflags vs posthog-node ${posthogVersion} (node ${process.version}, ${ROUNDS} rounds of ~${ROUND_MS} ms, median)`)
+  if (args.rss) return rssChild(args)
+  const plan = PLANS[args.quick ? 'quick' : 'full']
+  const ph = loadPosthogNode(args.posthogNode)
+  const versions = { hogflags: HOGFLAGS_VERSION, 'posthog-node': ph.version, node: process.version }
+  console.log(`hogflags ${versions.hogflags} vs posthog-node ${ph.version} (${ph.root}), node ${process.version}, ${args.quick ? 'quick' : 'full'} run`)
+  console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
 
-  // ---- scenario 1: one flag per call (core bench `one_flag`) ----------------------------------
-  {
-    const doc = w.singleFlagDocument()
-    const engine = new FlagsEngine(doc)
-    const ph = await posthogFor(doc)
-    const base = w.singleFlagUser()
-    const users = Array.from({ length: 1000 }, (_, i) => ({
-      distinctId: i === 0 ? base.distinctId : `user-${i}`,
-      personProperties: { ...base.personProperties, email: `user-${i}@example.com` },
-    }))
-    const agree = await agreement(engine, ph, ['bench-flag'], users, doc)
-    const opts = { personProperties: base.personProperties }
-    const phOpts = { personProperties: base.personProperties, onlyEvaluateLocally: true, sendFeatureFlagEvents: false }
-    const poller = ph.featureFlagsPoller
-    const m = await measure({
-      hog: [() => engine.getFeatureFlag('bench-flag', base.distinctId, opts), false],
-      phApi: [() => ph.getFeatureFlag('bench-flag', base.distinctId, phOpts), true],
-      phPoller: [() => poller.getFeatureFlag('bench-flag', base.distinctId, {}, base.personProperties, {}), true],
-    })
-    results.scenarios.push({ name: 'one_flag', description: '1 flag (3 filters, 50 % rollout), getFeatureFlag', agree, hogflagsNs: m.hog, posthogNodeNs: m.phApi, posthogNodePollerNs: m.phPoller })
-    await ph.shutdown()
-  }
-
-  // ---- scenarios 2 and 3: the 100-flag mixed document ------------------------------------------
-  {
-    const doc = w.mixedDocument(100, 7)
-    const engine = new FlagsEngine(doc)
-    const ph = await posthogFor(doc)
-    const rng = new w.Rng(11)
-    const user77 = { distinctId: 'user-77', personProperties: w.fullProperties(rng, 77) }
-    const users = [user77]
-    for (let i = 0; i < 999; i++) users.push({ distinctId: `user-${1000 + i}`, personProperties: w.fullProperties(rng, 1000 + i) })
-    const keys = engine.flagKeys
-    const agree = await agreement(engine, ph, keys, users.slice(0, 200), doc)
-    const poller = ph.featureFlagsPoller
-
-    // all flags for one user (core bench `all_flags_100`)
-    {
-      const opts = { personProperties: user77.personProperties }
-      const phOpts = { personProperties: user77.personProperties, onlyEvaluateLocally: true }
-      const ctx = { distinctId: user77.distinctId, groups: {}, personProperties: user77.personProperties, groupProperties: {} }
-      const m = await measure({
-        hog: [() => engine.getAllFlags(user77.distinctId, opts), false],
-        hogEval: [() => engine.evaluateFlags(user77.distinctId, opts), false],
-        phApi: [() => ph.getAllFlags(user77.distinctId, phOpts), true],
-        phPoller: [() => poller.getAllFlagsAndPayloads(ctx), true],
-      })
-      results.scenarios.push({ name: 'all_flags_100', description: 'all 100 flags of the mixed document for one user, getAllFlags', agree, hogflagsNs: m.hog, hogflagsEvaluateFlagsNs: m.hogEval, posthogNodeNs: m.phApi, posthogNodePollerNs: m.phPoller })
-    }
-    // one flag per call over 1000 users and the 100 flags (each call converts the user's 24 properties)
-    {
-      const call = (i) => {
-        const u = users[i % users.length]
-        return [keys[i % keys.length], u.distinctId, u.personProperties]
+  const rows = []
+  const agreements = {}
+  let lowAgreement = false
+  for (const family of ['w1', 'w2', 'w3']) {
+    const names = Object.keys(WORKLOADS).filter((n) => WORKLOADS[n].family === family)
+    for (const name of names) {
+      const inp = loadInputs(args.workloads, name)
+      if (family !== 'w3' && !agreements[family]) {
+        agreements[family] = await agreement(inp, plan.agreementUsers[family], ph.PostHog)
+        printAgreement(family, agreements[family])
+        lowAgreement ||= agreements[family].agreement.rate < MIN_AGREEMENT
       }
-      const m = await measure({
-        hog: [(i) => {
-          const [k, id, p] = call(i)
-          return engine.getFeatureFlag(k, id, { personProperties: p })
-        }, false],
-        phApi: [(i) => {
-          const [k, id, p] = call(i)
-          return ph.getFeatureFlag(k, id, { personProperties: p, onlyEvaluateLocally: true, sendFeatureFlagEvents: false })
-        }, true],
-        phPoller: [(i) => {
-          const [k, id, p] = call(i)
-          return poller.getFeatureFlag(k, id, {}, p, {})
-        }, true],
-      })
-      results.scenarios.push({ name: 'one_flag_mixed', description: 'one flag per call, 100-flag mixed document, 1000 users with 25 properties, getFeatureFlag', agree, hogflagsNs: m.hog, posthogNodeNs: m.phApi, posthogNodePollerNs: m.phPoller })
+      for (const r of await timeWorkload(name, inp, plan, ph.PostHog)) rows.push({ workload: name, ...r })
     }
-    await ph.shutdown()
+  }
+  for (const r of rows) {
+    const m = measureRss(args, r.impl, r.workload)
+    r.peak_rss_mb = m.peak_rss_mb
+    r.rssDelta = m.delta_mb
   }
 
-  // ---- scenario 4: the networked clients, one flag per call (async APIs, no events) -------------
-  {
-    const doc = w.mixedDocument(100, 7)
-    const body = JSON.stringify(doc)
-    // hogflags' FlagsClient polls a local HTTP server (127.0.0.1) serving the same definitions.
-    const server = http.createServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(body)
-    })
-    await new Promise((r) => server.listen(0, '127.0.0.1', r))
-    const client = new FlagsClient('phc_bench', { secretKey: 'phs_bench', host: `http://127.0.0.1:${server.address().port}`, pollInterval: 3_600_000, fallbackToRemote: false })
-    if (!(await client.waitForLocalEvaluationReady(5000))) throw new Error('FlagsClient did not load the definitions')
-    const ph = await posthogFor(doc)
-    const rng = new w.Rng(11)
-    const users = Array.from({ length: 1000 }, (_, i) => ({ distinctId: `user-${i}`, personProperties: w.fullProperties(rng, i) }))
-    const keys = doc.flags.map((f) => f.key)
-    const call = (i) => [keys[i % keys.length], users[i % users.length]]
-    let agreed = 0
-    let compared = 0
-    for (let i = 0; i < 2000; i++) {
-      const [k, u] = call(i)
-      const a = await client.getFeatureFlag(k, u.distinctId, { personProperties: u.personProperties, sendFeatureFlagEvents: false })
-      const b = await ph.getFeatureFlag(k, u.distinctId, { personProperties: u.personProperties, onlyEvaluateLocally: true, sendFeatureFlagEvents: false })
-      if (a !== undefined && b !== undefined && !usesComparison(doc, k)) {
-        compared++
-        if (a === b) agreed++
-      }
-    }
-    const m = await measure({
-      hog: [(i) => {
-        const [k, u] = call(i)
-        return client.getFeatureFlag(k, u.distinctId, { personProperties: u.personProperties, sendFeatureFlagEvents: false })
-      }, true],
-      phApi: [(i) => {
-        const [k, u] = call(i)
-        return ph.getFeatureFlag(k, u.distinctId, { personProperties: u.personProperties, onlyEvaluateLocally: true, sendFeatureFlagEvents: false })
-      }, true],
-    })
-    results.scenarios.push({
-      name: 'client_one_flag',
-      description: 'FlagsClient.getFeatureFlag (await) vs PostHog.getFeatureFlag, 100-flag document, 1000 users, no events',
-      agree: { compared, agreed, rate: compared ? agreed / compared : 0, disagreeOnComparison: 0, decidedOnlyByHogflags: 0, decidedOnlyByPosthogNode: 0, mismatches: [] },
-      hogflagsNs: m.hog,
-      posthogNodeNs: m.phApi,
-      posthogNodePollerNs: NaN,
-    })
-    await client.shutdown()
-    await ph.shutdown()
-    server.close()
-  }
+  console.log('')
+  printTable(rows)
+  console.log(`(load average after the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; Δ RSS: largest RSS while building and running, minus the RSS after loading the inputs, each row in a fresh process)`)
 
-  if (JSON_OUT) {
-    console.log(JSON.stringify(results, null, 2))
-    return
+  if (args.json) {
+    const out = rows.map((r) => {
+      const line = { impl: r.impl, workload: r.workload, calls: r.calls, median_ns: r.median_ns, p99_ns: r.p99_ns, throughput_per_s: r.throughput_per_s, peak_rss_mb: r.peak_rss_mb, versions }
+      const fam = WORKLOADS[r.workload].family
+      if (r.impl === 'hogflags-node' && agreements[fam]) line.agreement = agreements[fam].agreement
+      return JSON.stringify(line)
+    })
+    fs.writeFileSync(args.json, `${out.join('\n')}\n`)
+    console.log(`wrote ${out.length} lines to ${args.json}`)
   }
-  log('')
-  log('| scenario | hogflags | posthog-node API | ratio | posthog-node poller | ratio | agreement |')
-  log('|---|---|---|---|---|---|---|')
-  for (const s of results.scenarios) {
-    const a = s.agree
-    const poller = Number.isNaN(s.posthogNodePollerNs) ? '| – | – ' : `| ${fmt(s.posthogNodePollerNs)} | ${(s.posthogNodePollerNs / s.hogflagsNs).toFixed(1)}× `
-    log(
-      `| ${s.name} | ${fmt(s.hogflagsNs)} | ${fmt(s.posthogNodeNs)} | ${(s.posthogNodeNs / s.hogflagsNs).toFixed(1)}× ${poller}| ${(a.rate * 100).toFixed(2)} % of ${a.compared} |`,
-    )
-  }
-  for (const s of results.scenarios) {
-    const a = s.agree
-    log(`${s.name}: ${s.description}`)
-    log(`  agreement: ${a.agreed}/${a.compared} (${(a.rate * 100).toFixed(2)} %) where both decide; decided only by hogflags: ${a.decidedOnlyByHogflags}, only by posthog-node: ${a.decidedOnlyByPosthogNode}`)
-    if (a.compared > a.agreed) {
-      log(`  disagreements: ${a.disagreeOnComparison} on flags using gt/lt (posthog-node compares non-numeric text; hogflags follows the server: numbers only, docs/semantics.md D20), ${a.compared - a.agreed - a.disagreeOnComparison} other`)
-    }
-    if (s.hogflagsEvaluateFlagsNs) log(`  hogflags evaluateFlags (values, payloads, reasons, unresolved): ${fmt(s.hogflagsEvaluateFlagsNs)}`)
-    for (const m of a.mismatches) log(`  mismatch: ${JSON.stringify(m)}`)
+  if (lowAgreement) {
+    console.error(`agreement with posthog-node below ${MIN_AGREEMENT * 100} %`)
+    process.exitCode = 1
   }
 }
 

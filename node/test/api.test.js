@@ -375,13 +375,12 @@ describe('only the property keys the definitions read are converted', () => {
   })
 
   it('single-flag evaluation agrees with evaluating every flag (bench workload, 100 flags, 150 users)', () => {
-    const w = require('../bench/workload.js')
-    const doc = w.mixedDocument(100, 7)
-    const e = new FlagsEngine(doc)
-    const rng = new w.Rng(3)
+    // tests/fixtures/mixed-100.json: the benchmark's 100-flag document and users (core/examples/gen_workloads.rs).
+    const fixture = require('../../tests/fixtures/mixed-100.json')
+    const e = new FlagsEngine(fixture.definitions)
     let decided = 0
     for (let u = 0; u < 150; u++) {
-      const props = w.fullProperties(rng, u)
+      const props = { ...fixture.users[u].person_properties }
       // Leave some keys out so that some flags are inconclusive.
       if (u % 3 === 0) delete props[`prop_${u % 20}`]
       if (u % 5 === 0) delete props.email

@@ -1,12 +1,10 @@
 import json
-import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "benchmarks"))  # workload.py: the shared deterministic documents
 
 
 def person_flag(key: str, prop: str, operator: str, value: Any, **extra: Any) -> Dict[str, Any]:

@@ -1,15 +1,19 @@
 """One engine shared by many threads: every answer equals the single-threaded one (the bulk paths run
 without the GIL). Throughput is measured by the benchmark (benchmarks/bench.py --threads), not here."""
 
+import json
+import pathlib
 import threading
 
 import hogflags
-from workload import Rng, full_properties, mixed_document
+
+FIXTURE = pathlib.Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "mixed-100.json"
 
 
 def test_threads_hammering_one_engine_get_the_same_answers():
-    engine = hogflags.FlagsEngine(mixed_document(100, 7))  # 100 flags: the bulk paths release the GIL
-    users = [(f"user-{i}", dict(full_properties(Rng(i), i))) for i in range(40)]
+    fixture = json.loads(FIXTURE.read_text())
+    engine = hogflags.FlagsEngine(fixture["definitions"])  # 100 flags: the bulk paths release the GIL
+    users = [(u["distinct_id"], u["person_properties"]) for u in fixture["users"][:40]]
     keys = engine.flag_keys
     expected_all = [engine.get_all_flags(d, person_properties=p) for d, p in users]
     expected_one = [[engine.get_feature_flag(k, d, person_properties=p) for k in keys[:10]] for d, p in users]
@@ -42,7 +46,7 @@ def test_threads_hammering_one_engine_get_the_same_answers():
 
 
 def test_engines_built_while_others_evaluate():
-    doc = mixed_document(200, 3)
+    doc = FIXTURE.read_bytes()  # loaded anew by each build
     shared = hogflags.FlagsEngine(doc)
     want = shared.get_all_flags("u", person_properties={"email": "a@example.com"})
     errors = []
