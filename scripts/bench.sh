@@ -8,7 +8,8 @@
 #
 # A language that fails is reported and skipped; the others still run, the report says "not run" for it,
 # and the script exits non-zero at the end. Results: target/bench/results/{rust,python,node}.jsonl, logs:
-# target/bench/logs/. Environment: PYTHON (default python3), CARGO_TARGET_DIR (default ./target).
+# target/bench/logs/. Environment: PYTHON (default python3), CARGO_TARGET_DIR (default ./target),
+# BENCH_MARKDOWN and BENCH_PLOT (where the report goes; default BENCHMARKS.md and docs/benchmarks.png).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/toolchains.sh
@@ -129,7 +130,8 @@ report() {
   cat >"$RESULTS/run.json" <<EOF
 {"load_at_start": "$LOAD_AT_START", "quick": $([ ${#QUICK[@]} -gt 0 ] && echo true || echo false), "elapsed_s": $(( $(date +%s) - START )), "failed": "$failed_csv"}
 EOF
-  "$py" scripts/bench_report.py --results "$RESULTS" --markdown BENCHMARKS.md --plot docs/benchmarks.png
+  "$py" scripts/bench_report.py --results "$RESULTS" --markdown "${BENCH_MARKDOWN:-BENCHMARKS.md}" \
+    --plot "${BENCH_PLOT:-docs/benchmarks.png}"
 }
 
 if build_rust && gen_workloads; then
