@@ -554,9 +554,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.threads:
         print(f"\nthroughput of one shared engine (calls/s; {os.cpu_count()} CPUs on this machine):")
         w1_engine, w2_engine = targets[W1][HOG], targets[W2_ALL][HOG]
+        # All flags of the 1 000-flag load document: long enough per call that the GIL is released.
+        big_engine = hogflags.FlagsEngine(read_bytes(args.workloads, "w3_definitions_1000.json"))
         for w, call, us in (
             (W1, lambda u: w1_engine.get_feature_flag("bench-flag", u[0], person_properties=u[1]), w1_users),
             (W2_ALL, lambda u: w2_engine.get_all_flags(u[0], person_properties=u[1]), w2_users),
+            ("w3_all_flags_1000", lambda u: big_engine.get_all_flags(u[0], person_properties=u[1]), w2_users),
         ):
             rows.append({"impl": HOG, "workload": f"threads_{w}", "threads": bench_threads(w, call, us, plan.thread_seconds)})
 

@@ -24,7 +24,9 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyType};
 
 use crate::convert::{self, type_name};
-use crate::engine::{detached, flag_key_list, guarded, key_text, payload_to_py, value_to_py, Args, Converter, FlagsEngine};
+use crate::engine::{
+    detached, flag_key_list, guarded, key_text, payload_to_py, value_to_py, Args, Converter, FlagsEngine, DETACH_MIN_FLAGS,
+};
 use crate::pylog;
 use crate::results::{FeatureFlagEvaluations, FeatureFlagResult, FlagReason, Unresolved};
 
@@ -215,7 +217,12 @@ impl FlagsClient {
         let conv = self.converter(py, &snap);
         let ctx = conv.context(&args, Some(conv.reads(py, &snap, None)))?;
         let client = &self.client;
-        let local = detached(py, || client.get_all_flags_with(&ctx, true))?;
+        // Local only: without the GIL when long enough to pay for the hand-over (see DETACH_MIN_FLAGS).
+        let local = if snap.len() >= DETACH_MIN_FLAGS {
+            detached(py, || client.get_all_flags_with(&ctx, true))?
+        } else {
+            guarded(py, || Ok(client.get_all_flags_with(&ctx, true)))?
+        };
         if !self.remote_allowed(only_evaluate_locally) {
             return Ok(local);
         }
