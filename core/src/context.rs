@@ -36,7 +36,7 @@ pub struct EvaluationContext {
     distinct_id: Value,
     device_id: Option<String>,
     person_properties: Properties,
-    groups: HashMap<String, GroupEntry>,
+    groups: HashMap<String, GroupEntry, foldhash::fast::RandomState>,
     now: Option<DateTime<Utc>>,
 }
 
@@ -47,7 +47,7 @@ impl EvaluationContext {
             distinct_id: Value::String(distinct_id.into()),
             device_id: None,
             person_properties: Properties::default(),
-            groups: HashMap::new(),
+            groups: HashMap::default(),
             now: None,
         }
     }

@@ -57,7 +57,8 @@ pub struct FlagInfo<'s> {
 /// Compiled definitions. Immutable, `Send + Sync`, cheap to share behind an `Arc`.
 pub struct FlagSnapshot {
     pub(crate) flags: Vec<CompiledFlag>,
-    index: HashMap<String, usize>,
+    /// Flag key → position. foldhash: every one-flag evaluation looks its key up here.
+    index: HashMap<String, usize, foldhash::fast::RandomState>,
     /// Position among the parsed flags → position among the compiled ones (`None`: skipped).
     pub(crate) parsed_to_compiled: Vec<Option<usize>>,
     pub(crate) cohorts: Vec<CompiledCohort>,
@@ -89,7 +90,7 @@ impl FlagSnapshot {
     pub fn empty() -> FlagSnapshot {
         FlagSnapshot {
             flags: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             parsed_to_compiled: Vec::new(),
             cohorts: Vec::new(),
             limits: Limits::default(),
@@ -160,7 +161,7 @@ impl FlagSnapshot {
         };
         let mut flags = Vec::with_capacity(parsed.len());
         let mut parsed_to_compiled = Vec::with_capacity(parsed.len());
-        let mut index = HashMap::with_capacity(parsed.len());
+        let mut index = HashMap::with_capacity_and_hasher(parsed.len(), Default::default());
         let mut reads = PropertyKeys::default();
         for (position, def) in parsed {
             let key = def.key.clone();

@@ -164,6 +164,25 @@ describe('/flags fallback', () => {
     assert.equal((await server.stats()).flags_requests, 1)
   })
 
+  it('the /flags request carries every property passed, not only those the definitions read', async () => {
+    const c = client()
+    await c.waitForLocalEvaluationReady(5000)
+    await server.setPerson('u-remote', { plan: 'pro' })
+    const props = { personProperties: { unread: 'sent anyway' }, groups: { company: 'acme' }, groupProperties: { company: { size: 3, unread_too: 'x' } } }
+    const r = await c.getFeatureFlagResult('beta', 'u-remote', props)
+    assert.equal(r.enabled, true)
+    assert.equal(r.source, 'remote')
+    let body = (await server.stats()).last_flags_request
+    assert.deepEqual(body.person_properties, { unread: 'sent anyway' })
+    assert.deepEqual(body.groups, { company: 'acme' })
+    assert.deepEqual(body.group_properties, { company: { $group_key: 'acme', size: 3, unread_too: 'x' } })
+    // The bulk path too.
+    const all = await c.evaluateFlags('u-remote', { personProperties: { unread: 'bulk' } })
+    assert.equal(all.flags.beta, true)
+    body = (await server.stats()).last_flags_request
+    assert.deepEqual(body.person_properties, { unread: 'bulk' })
+  })
+
   it('onlyEvaluateLocally (per call or per client) never calls /flags', async () => {
     const c = client()
     await c.waitForLocalEvaluationReady(5000)

@@ -114,6 +114,31 @@ impl ClientState {
         }
         Ok(ctx)
     }
+
+    /// As [`context`](Self::context), for a `/flags` request: that must carry every property the caller
+    /// passed (as posthog-node sends them), not only those the local definitions read.
+    unsafe fn full_context(&self, env: RawEnv, generation: i32, sync: JsVal, a: &[JsVal]) -> CResult<EvaluationContext> {
+        let mut ctx = unsafe { self.context(env, generation, sync, a)? };
+        if let Some(Value::Object(person)) = unsafe { convert::to_json(env, a[2], 0)? } {
+            ctx = ctx.with_person_properties(person.into_iter().collect());
+        }
+        if let Some(Value::Object(groups)) = unsafe { convert::to_json(env, a[3], 0)? } {
+            for (group_type, key) in groups {
+                // As in `context`: a key without text means the group is absent.
+                if let Some(key) = hogflags::identifier_text(&key) {
+                    ctx = ctx.with_group(group_type, key);
+                }
+            }
+        }
+        if let Some(Value::Object(groups)) = unsafe { convert::to_json(env, a[4], 0)? } {
+            for (group_type, props) in groups {
+                if let Value::Object(props) = props {
+                    ctx = ctx.with_group_properties(group_type, props.into_iter().collect());
+                }
+            }
+        }
+        Ok(ctx)
+    }
 }
 
 unsafe extern "C" fn finalize(_env: RawEnv, data: *mut c_void, _hint: *mut c_void) {
@@ -523,7 +548,7 @@ pub fn client_get_flag_remote(
     let a = args(&[&distinct_id, &person_values, &person, &groups, &group_props, &device_id]);
     let (e, sync) = (env.raw(), sync.raw());
     with_client(&env, &handle, |st| {
-        let ctx = unsafe { st.context(e, generation, sync, &a)? };
+        let ctx = unsafe { st.full_context(e, generation, sync, &a)? };
         Ok(AsyncTask::new(RemoteFlag {
             client: st.client.clone(),
             key,
@@ -597,7 +622,7 @@ pub fn client_all_flags_remote(
     let a = args(&[&distinct_id, &person_values, &person, &groups, &group_props, &device_id]);
     let (e, sync) = (env.raw(), sync.raw());
     with_client(&env, &handle, |st| {
-        let ctx = unsafe { st.context(e, generation, sync, &a)? };
+        let ctx = unsafe { st.full_context(e, generation, sync, &a)? };
         Ok(AsyncTask::new(RemoteAll {
             client: st.client.clone(),
             ctx,
