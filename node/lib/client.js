@@ -162,8 +162,8 @@ class FlagsClient {
     const p = o.personProperties
     let r
     try {
-      const pv = this._personValues(p)
-      r = native.clientGetFlag(this._h, this._sync, this._gen, key, distinctId, pv, p, o.groups, o.groupProperties, o.deviceId, send, remote, details)
+      // Locally, native code reads only the keys this flag needs from `p` (so no value array here).
+      r = native.clientGetFlag(this._h, this._sync, this._gen, key, distinctId, undefined, p, o.groups, o.groupProperties, o.deviceId, send, remote, details)
       if (this._sync[0] !== this._gen) this._refreshKeys()
       if (r === null) {
         const text = await native.clientGetFlagRemote(this._h, this._sync, this._gen, key, distinctId, this._personValues(p), p, o.groups, o.groupProperties, o.deviceId, send)

@@ -164,6 +164,21 @@ describe('/flags fallback', () => {
     assert.equal((await server.stats()).flags_requests, 1)
   })
 
+  it('one flag reads only the properties it needs; every flag reads those any flag needs', async () => {
+    const c = client()
+    await c.waitForLocalEvaluationReady(5000)
+    const seen = []
+    const props = new Proxy({ plan: 'pro', other: 1 }, { get: (t, k, r) => (seen.push(k), Reflect.get(t, k, r)) })
+    const opts = { personProperties: props, onlyEvaluateLocally: true, sendFeatureFlagEvents: false }
+    assert.equal(await c.getFeatureFlag('everyone', 'u', opts), true) // reads no property
+    assert.deepEqual(seen.filter((k) => typeof k === 'string'), [])
+    assert.equal(await c.getFeatureFlag('beta', 'u', opts), true) // reads `plan`
+    assert.deepEqual(seen.filter((k) => typeof k === 'string'), ['plan'])
+    seen.length = 0
+    assert.equal((await c.getAllFlags('u', opts)).beta, true)
+    assert.ok(seen.includes('plan') && !seen.includes('other'), String(seen))
+  })
+
   it('the /flags request carries every property passed, not only those the definitions read', async () => {
     const c = client()
     await c.waitForLocalEvaluationReady(5000)

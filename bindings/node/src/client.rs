@@ -91,18 +91,32 @@ impl ClientState {
     /// when `generation` is still current; otherwise the keys are read from `personProperties` by name.
     /// The current generation is written to `sync[0]`, so that the JS side can refresh its key list.
     unsafe fn context(&self, env: RawEnv, generation: i32, sync: JsVal, a: &[JsVal]) -> CResult<EvaluationContext> {
+        unsafe { self.context_reading(env, generation, sync, a, None) }
+    }
+
+    /// As [`context`](Self::context); with `flag`, only the properties that flag reads (with its
+    /// dependencies' and cohorts'), looked up by name in `personProperties`: converting every key the
+    /// document reads cost a one-flag call most of its time.
+    unsafe fn context_reading(
+        &self,
+        env: RawEnv,
+        generation: i32,
+        sync: JsVal,
+        a: &[JsVal],
+        flag: Option<&str>,
+    ) -> CResult<EvaluationContext> {
         let (g, e) = self.engine();
         let undefined = {
             let mut u = ptr::null_mut();
             unsafe { convert::check(sys::napi_get_undefined(env, &mut u), "undefined")? };
             u
         };
-        let person = if g == generation {
-            Person::Values(a[1])
-        } else {
-            Person::Object(a[2])
+        let (reads, person) = match flag {
+            Some(key) => (e.reads_for(key), Person::Object(a[2])),
+            None if g == generation => (&e.all, Person::Values(a[1])),
+            None => (&e.all, Person::Object(a[2])),
         };
-        let ctx = unsafe { e.context(env, &e.all, a[0], person, a[3], a[4], a[5], undefined)? };
+        let ctx = unsafe { e.context(env, reads, a[0], person, a[3], a[4], a[5], undefined)? };
         // After the context: no JS runs from here on, so the array cannot be detached under us.
         let mut is_ta = false;
         unsafe { convert::check(sys::napi_is_typedarray(env, sync, &mut is_ta), "is typed array")? };
@@ -466,7 +480,7 @@ pub fn client_get_flag(
     let a = args(&[&distinct_id, &person_values, &person, &groups, &group_props, &device_id]);
     let (e, sync) = (env.raw(), sync.raw());
     with_client(&env, &handle, |st| unsafe {
-        let ctx = st.context(e, generation, sync, &a)?;
+        let ctx = st.context_reading(e, generation, sync, &a, Some(&key))?;
         let snap = st.client.snapshot();
         let local = snap.evaluate(&key, &ctx);
         if try_remote && local.decided().is_none() {
