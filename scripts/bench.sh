@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The cross-language benchmark in one command (`make bench`): builds the release artifacts, writes the
-# shared workloads, runs the Rust, Python and Node rows on the same files in throwaway environments under
-# target/bench/, then writes the report (BENCHMARKS.md's generated section and docs/benchmarks.png).
+# shared workloads, runs the Rust, C, Python and Node rows on the same files in throwaway environments
+# under target/bench/, then writes the report (BENCHMARKS.md's generated section and docs/benchmarks.png).
 #
 # Usage: scripts/bench.sh [--quick]
 #   --quick   fewer users and rounds everywhere (a smoke run, < 5 min once built)
 #
 # A language that fails is reported and skipped; the others still run, the report says "not run" for it,
-# and the script exits non-zero at the end. Results: target/bench/results/{rust,python,node}.jsonl, logs:
-# target/bench/logs/. Environment: PYTHON (default python3), CARGO_TARGET_DIR (default ./target),
-# BENCH_MARKDOWN and BENCH_PLOT (where the report goes; default BENCHMARKS.md and docs/benchmarks.png).
+# and the script exits non-zero at the end. Results: target/bench/results/{rust,c,python,node}.jsonl,
+# logs: target/bench/logs/. Environment: PYTHON (default python3), CARGO_TARGET_DIR (default ./target),
+# CC (the C row's compiler), BENCH_MARKDOWN and BENCH_PLOT (where the report goes; default BENCHMARKS.md
+# and docs/benchmarks.png).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/toolchains.sh
@@ -19,7 +20,7 @@ QUICK=()
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=(--quick) ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "unknown option: $arg (see --help)"; exit 2 ;;
   esac
 done
@@ -73,6 +74,32 @@ run_rust() {
   step "rust: hogflags-rust, sha1-floor, serde_json-floor, w4 poll cycle"
   "$CARGO_TARGET_DIR/release/examples/bench_harness" "$WORKLOADS" "${QUICK[@]}" \
     >"$RESULTS/rust.jsonl.tmp" 2>"$LOGS/rust.log" && mv "$RESULTS/rust.jsonl.tmp" "$RESULTS/rust.jsonl"
+}
+
+# The C row (bindings/c/bench/workloads.c) reads users as JSON lines, since C has no JSON parser here: the
+# workloads' user arrays are rewritten one object a line beside them, then the program is built against the
+# release libhogflags as the C suite builds it (bindings/c/Makefile; CC picks the compiler).
+setup_c() {
+  step "c: libhogflags (release), bench_workloads, users as JSON lines"
+  if ! command -v "${CC:-cc}" >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
+    ensure_apt gcc make >"$LOGS/c-setup.log" 2>&1 || return 1
+  fi
+  run_logged "$LOGS/c-setup.log" make -s -C bindings/c bench-workloads-build || return 1
+  "$PY" -c '
+import json, sys
+d = sys.argv[1]
+for w in ("w1", "w2"):
+    with open(f"{d}/{w}_users.json", encoding="utf-8") as f:
+        users = json.load(f)
+    with open(f"{d}/{w}_users.jsonl", "w", encoding="utf-8") as out:
+        out.writelines(json.dumps(u, separators=(",", ":")) + "\n" for u in users)
+' "$WORKLOADS" >>"$LOGS/c-setup.log" 2>&1
+}
+
+run_c() {
+  step "c: hogflags-c (JSON entry), hogflags-c-context (prebuilt contexts)"
+  "$CARGO_TARGET_DIR/hogflags-c/bench_workloads" "$WORKLOADS" "${QUICK[@]}" \
+    >"$RESULTS/c.jsonl.tmp" 2>"$LOGS/c.log" && mv "$RESULTS/c.jsonl.tmp" "$RESULTS/c.jsonl"
 }
 
 # The venv holds ./python (built from source), the latest posthog from PyPI and matplotlib (for the plot).
@@ -136,12 +163,13 @@ EOF
 
 if build_rust && gen_workloads; then
   run_rust || fail rust "$LOGS/rust.log"
+  if setup_c; then run_c || fail c "$LOGS/c.log"; else fail c "$LOGS/c-setup.log"; fi
   if setup_python; then run_python || fail python "$LOGS/python.log"; else fail python "$LOGS/python-setup.log"; fi
   if setup_node; then run_node || fail node "$LOGS/node.log"; else fail node "$LOGS/node-setup.log"; fi
 else
   # Without the workloads no language can run.
   fail rust "$(ls -t "$LOGS"/build-rust.log "$LOGS"/workloads.log 2>/dev/null | head -n 1)"
-  FAILED+=(python node)
+  FAILED+=(c python node)
 fi
 report || FAILED+=(report)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns the JSON lines of the cross-language benchmark into BENCHMARKS.md's generated section and a plot.
 
-`scripts/bench.sh` (`make bench`) runs each language and leaves target/bench/results/{rust,python,node}.jsonl;
+`scripts/bench.sh` (`make bench`) runs each language and leaves target/bench/results/{rust,c,python,node}.jsonl;
 this script reads whatever is there, so a language that failed shows as "not run" instead of stopping the
 report. Every ratio divides two figures of the same run. Only the text between `<!-- bench:begin -->` and
 `<!-- bench:end -->` is rewritten (the markers are inserted after the intro the first time), so the
@@ -21,9 +21,10 @@ import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
-LANGUAGES = ("rust", "python", "node")
-IMPL_ORDER = ("hogflags-rust", "sha1-floor", "serde_json-floor", "hogflags-python", "posthog-python",
-              "posthog-python-bare", "hogflags-node", "posthog-node", "posthog-node-internal")
+LANGUAGES = ("rust", "c", "python", "node")
+IMPL_ORDER = ("hogflags-rust", "sha1-floor", "serde_json-floor", "hogflags-c", "hogflags-c-context",
+              "hogflags-python", "posthog-python", "posthog-python-bare", "hogflags-node", "posthog-node",
+              "posthog-node-internal")
 WORKLOADS = {
     "w1_one_flag": "w1: one flag (3 person filters, 50 % rollout), per call",
     "w2_all_flags": "w2: all 100 flags of a mixed document, per user",
@@ -162,6 +163,9 @@ COMPARISONS = [
     ("core ÷ one SHA-1 (the floor)", "hogflags-rust", "sha1-floor", "w1_one_flag", "<=", 3),
     ("core load ÷ bare `serde_json` parse", "hogflags-rust", "serde_json-floor", "w3_load_1000", "<=", 2),
     ("core load ÷ bare `serde_json` parse", "hogflags-rust", "serde_json-floor", "w3_load_10000", "<=", 2),
+    ("C ABI (JSON entry) ÷ core", "hogflags-c", "hogflags-rust", "w1_one_flag", None, None),
+    ("C ABI (prebuilt context) ÷ core", "hogflags-c-context", "hogflags-rust", "w1_one_flag", None, None),
+    ("C ABI (JSON entry) ÷ core", "hogflags-c", "hogflags-rust", "w2_all_flags", None, None),
 ]
 
 
@@ -222,6 +226,10 @@ def header(rows: Rows, facts: Dict[str, str], vers: Dict[str, str], run: Dict[st
         "  SHA-1 floor time each batch of 100 users after one untimed pass over it, so the contexts are in cache",
         "  as they are in a host that has just built them; read cold from the test's 180 MB of contexts, w1 is",
         f"  {cold_w1(rows)} per call.",
+        "- The C rows call the C ABI from `bindings/c/bench/workloads.c` with the Rust rows' batch timing:",
+        "  `hogflags-c` passes each user's JSON (`hf_engine_evaluate_json`, `hf_engine_evaluate_all_json`), so it",
+        "  includes parsing the context and serializing the outcome; `hogflags-c-context` evaluates contexts",
+        "  built beforehand, untimed (`hf_context_from_json`, then `hf_engine_evaluate_context`).",
         "",
     ]
     if plot_ok:

@@ -14,7 +14,7 @@ cp BENCHMARKS.md "$out/BENCHMARKS.md"
 BENCH_MARKDOWN=$out/BENCHMARKS.md BENCH_PLOT=$out/benchmarks.png scripts/bench.sh --quick 2>&1 | tee "$out/run.log" | grep -E '^(==|!!)'
 
 passed=0; failed=0
-for lang in rust python node; do
+for lang in rust c python node; do
   f=target/bench/results/$lang.jsonl
   if [ -s "$f" ] && ! grep -q "^!! $lang failed" "$out/run.log"; then
     echo "bench $lang: ok ($(wc -l <"$f") rows)"; passed=$((passed + 1))
