@@ -33,7 +33,7 @@ mod snapshot;
 pub use context::{identifier_text, ContextError, ContextInput, EvaluationContext, Properties};
 pub use limits::Limits;
 pub use reasons::{
-    Evaluation, FlagResult, FlagValue, Inconclusive, InconclusiveKind, Reason, ReasonCode,
+    Evaluation, EvaluationJson, FlagResult, FlagValue, Inconclusive, InconclusiveKind, Reason, ReasonCode,
 };
 pub use compile::PropertyKeys;
 pub use snapshot::{DocumentError, FlagInfo, FlagSnapshot, SkippedCohort, SkippedFlag};

@@ -240,9 +240,101 @@ impl Evaluation<'_> {
     }
 }
 
+/// An outcome with its flag key, serialized straight to the JSON text of [`Evaluation::to_json`] (same
+/// fields, same order, byte for byte) without building a `serde_json::Value` tree first: the JSON entry
+/// points of the bindings spent most of their time building and dropping those trees.
+pub struct EvaluationJson<'a, 's> {
+    pub key: &'a str,
+    pub evaluation: &'a Evaluation<'s>,
+}
+
+impl serde::Serialize for EvaluationJson<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        // Keys in sorted order: `to_json`'s `Value` objects are sorted maps, and the texts must match.
+        match self.evaluation {
+            Evaluation::Decided(r) => {
+                let mut m = serializer.serialize_map(Some(8))?;
+                m.serialize_entry("enabled", &r.value.is_enabled())?;
+                m.serialize_entry("flag_id", &r.flag_id)?;
+                m.serialize_entry("key", self.key)?;
+                m.serialize_entry("payload", &r.payload)?;
+                m.serialize_entry("reason", &ReasonJson(&r.reason))?;
+                match r.value {
+                    FlagValue::Bool(b) => m.serialize_entry("value", &b)?,
+                    FlagValue::Variant(v) => m.serialize_entry("value", v)?,
+                }
+                m.serialize_entry("variant", &r.value.variant())?;
+                m.serialize_entry("version", &r.version)?;
+                m.end()
+            }
+            Evaluation::Inconclusive(i) => {
+                let mut m = serializer.serialize_map(Some(3))?;
+                m.serialize_entry("detail", &i.detail)?;
+                m.serialize_entry("inconclusive", i.kind.as_str())?;
+                m.serialize_entry("key", self.key)?;
+                m.end()
+            }
+        }
+    }
+}
+
+struct ReasonJson<'a>(&'a Reason);
+
+impl serde::Serialize for ReasonJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = serializer.serialize_map(Some(3))?;
+        m.serialize_entry("code", self.0.code.as_str())?;
+        m.serialize_entry("condition_index", &self.0.condition_index)?;
+        m.serialize_entry("description", &self.0.description())?;
+        m.end()
+    }
+}
+
+impl Evaluation<'_> {
+    /// [`to_json`](Self::to_json) as text, written directly (see [`EvaluationJson`]).
+    pub fn to_json_string(&self, key: &str) -> String {
+        // Serializing these types cannot fail (string keys, no maps with non-string keys, no floats).
+        serde_json::to_string(&EvaluationJson { key, evaluation: self }).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_text_written_directly_equals_the_value_tree() {
+        let payload = serde_json::json!({"z": [1, {"b": null, "a": "x"}], "a": 1.5});
+        let reasons = [
+            Reason { code: ReasonCode::ConditionMatch, condition_index: Some(2) },
+            Reason { code: ReasonCode::NoConditionMatch, condition_index: None },
+        ];
+        let mut cases = Vec::new();
+        for reason in reasons {
+            for value in [FlagValue::Bool(true), FlagValue::Bool(false), FlagValue::Variant("v\"q\u{e9}")] {
+                for payload in [None, Some(&payload)] {
+                    cases.push(Evaluation::Decided(FlagResult {
+                        key: "k",
+                        value,
+                        payload,
+                        reason,
+                        flag_id: Some(7),
+                        version: None,
+                    }));
+                }
+            }
+        }
+        cases.push(Evaluation::Inconclusive(Inconclusive { kind: InconclusiveKind::MissingProperty, detail: Some("email") }));
+        cases.push(Evaluation::Inconclusive(Inconclusive { kind: InconclusiveKind::UnknownFlag, detail: None }));
+        for e in &cases {
+            assert_eq!(e.to_json_string("fl\"ag"), e.to_json("fl\"ag").to_string());
+        }
+        let list: Vec<EvaluationJson> = cases.iter().map(|e| EvaluationJson { key: "k", evaluation: e }).collect();
+        let values: Vec<serde_json::Value> = cases.iter().map(|e| e.to_json("k")).collect();
+        assert_eq!(serde_json::to_string(&list).unwrap(), serde_json::Value::Array(values).to_string());
+    }
 
     #[test]
     fn json_shapes() {

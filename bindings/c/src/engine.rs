@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 use std::sync::Arc;
 
-use hogflags_core::{DocumentError, EvaluationContext, FlagSnapshot};
+use hogflags_core::{DocumentError, EvaluationContext, EvaluationJson, FlagSnapshot};
 use serde_json::{json, Value};
 
 use crate::context::{context_from_json, hf_context};
@@ -219,7 +219,7 @@ pub unsafe extern "C" fn hf_engine_evaluate_json(
         let snap = &engine_arg(engine)?.snapshot;
         let flag_key = str_arg(flag_key, "flag_key")?;
         let ctx = context_from_json(str_arg(context_json, "context_json")?)?;
-        string_out(snap.evaluate(flag_key, &ctx).to_json(flag_key).to_string(), out_json)
+        string_out(snap.evaluate(flag_key, &ctx).to_json_string(flag_key), out_json)
     })
 }
 
@@ -239,7 +239,7 @@ pub unsafe extern "C" fn hf_engine_evaluate_context_json(
         let snap = &engine_arg(engine)?.snapshot;
         let flag_key = str_arg(flag_key, "flag_key")?;
         let ctx = &context.as_ref().ok_or_else(|| Failure::null("context"))?.ctx;
-        string_out(snap.evaluate(flag_key, ctx).to_json(flag_key).to_string(), out_json)
+        string_out(snap.evaluate(flag_key, ctx).to_json_string(flag_key), out_json)
     })
 }
 
@@ -258,7 +258,8 @@ pub unsafe extern "C" fn hf_engine_evaluate_all_json(
         reset_out(out_json, "out_json")?;
         let snap = &engine_arg(engine)?.snapshot;
         let ctx = context_from_json(str_arg(context_json, "context_json")?)?;
-        let all: Vec<Value> = snap.evaluate_all(&ctx).iter().map(|(key, e)| e.to_json(key)).collect();
-        string_out(Value::Array(all).to_string(), out_json)
+        let all = snap.evaluate_all(&ctx);
+        let items: Vec<EvaluationJson> = all.iter().map(|(key, e)| EvaluationJson { key, evaluation: e }).collect();
+        string_out(serde_json::to_string(&items).unwrap_or_default(), out_json)
     })
 }

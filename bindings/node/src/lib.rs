@@ -31,7 +31,6 @@ use hogflags::{EvaluationContext, FlagSnapshot};
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
-use serde_json::Value;
 
 use convert::{CResult, ConvError};
 use engine::{EngineState, HEADER, INCONCLUSIVE_KINDS, REASON_CODES, STRIDE};
@@ -221,7 +220,7 @@ fn context_from_json(json: &str) -> CResult<EvaluationContext> {
 pub fn evaluate_json(env: Env, handle: Unknown<'_>, key: String, context: String) -> Result<String> {
     with_state(&env, &handle, |st| {
         let ctx = context_from_json(&context)?;
-        Ok(st.snap.evaluate(&key, &ctx).to_json(&key).to_string())
+        Ok(st.snap.evaluate(&key, &ctx).to_json_string(&key))
     })
 }
 
@@ -230,8 +229,10 @@ pub fn evaluate_json(env: Env, handle: Unknown<'_>, key: String, context: String
 pub fn evaluate_all_json(env: Env, handle: Unknown<'_>, context: String) -> Result<String> {
     with_state(&env, &handle, |st| {
         let ctx = context_from_json(&context)?;
-        let all: Vec<Value> = st.snap.evaluate_all(&ctx).iter().map(|(k, e)| e.to_json(k)).collect();
-        Ok(Value::Array(all).to_string())
+        let all = st.snap.evaluate_all(&ctx);
+        let items: Vec<hogflags::EvaluationJson> =
+            all.iter().map(|(key, e)| hogflags::EvaluationJson { key, evaluation: e }).collect();
+        Ok(serde_json::to_string(&items).unwrap_or_default())
     })
 }
 

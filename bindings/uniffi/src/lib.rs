@@ -172,7 +172,7 @@ impl FlagsEngine {
         guard(|| {
             let ctx = hogflags::EvaluationContext::from_json(&context_json)?;
             let snapshot = self.snapshot.load();
-            Ok(snapshot.evaluate(&key, &ctx).to_json(&key).to_string())
+            Ok(snapshot.evaluate(&key, &ctx).to_json_string(&key))
         })
     }
 
@@ -181,8 +181,10 @@ impl FlagsEngine {
         guard(|| {
             let ctx = hogflags::EvaluationContext::from_json(&context_json)?;
             let snapshot = self.snapshot.load();
-            let all: Vec<serde_json::Value> = snapshot.evaluate_all(&ctx).iter().map(|(k, e)| e.to_json(k)).collect();
-            Ok(serde_json::Value::Array(all).to_string())
+            let all = snapshot.evaluate_all(&ctx);
+            let items: Vec<hogflags::EvaluationJson> =
+                all.iter().map(|(key, e)| hogflags::EvaluationJson { key, evaluation: e }).collect();
+            Ok(serde_json::to_string(&items).unwrap_or_default())
         })
     }
 

@@ -393,14 +393,14 @@ impl FlagOutcome {
                     flag_id: result.flag_id,
                     version: result.version,
                 });
-                e.to_json(&result.key).to_string()
+                e.to_json_string(&result.key)
             }
             FlagOutcome::Inconclusive { key, kind, detail } => {
                 let e = hogflags::Evaluation::Inconclusive(hogflags::Inconclusive {
                     kind: kind.to_core(),
                     detail: detail.as_deref(),
                 });
-                e.to_json(key).to_string()
+                e.to_json_string(key)
             }
         }
     }
