@@ -120,7 +120,6 @@ setup_python() {
 
 run_python() {
   local threads=(--threads)
-  [ ${#QUICK[@]} -gt 0 ] && threads=()
   step "python: hogflags-python vs posthog-python"
   "$VENV/bin/python" -W ignore python/benchmarks/bench.py --workloads "$WORKLOADS" \
     --json "$RESULTS/python.jsonl" "${QUICK[@]}" "${threads[@]}" >"$LOGS/python.log" 2>&1

@@ -555,6 +555,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"\nthroughput of one shared engine (calls/s; {os.cpu_count()} CPUs on this machine):")
         w1_engine, w2_engine = targets[W1][HOG], targets[W2_ALL][HOG]
         # All flags of the 1 000-flag load document: long enough per call that the GIL is released.
+        import hogflags  # this process measures hogflags here (the --rss children import one library each)
+
         big_engine = hogflags.FlagsEngine(read_bytes(args.workloads, "w3_definitions_1000.json"))
         for w, call, us in (
             (W1, lambda u: w1_engine.get_feature_flag("bench-flag", u[0], person_properties=u[1]), w1_users),
