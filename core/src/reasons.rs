@@ -215,34 +215,20 @@ impl Evaluation<'_> {
     /// decided `{"key", "value", "enabled", "variant", "payload", "reason": {"code", "condition_index",
     /// "description"}, "flag_id", "version"}`, or inconclusive `{"key", "inconclusive", "detail"}`.
     pub fn to_json(&self, key: &str) -> serde_json::Value {
-        use serde_json::json;
-        match self {
-            Evaluation::Decided(r) => json!({
-                "key": key,
-                "value": r.value.to_json(),
-                "enabled": r.value.is_enabled(),
-                "variant": r.value.variant(),
-                "payload": r.payload,
-                "reason": {
-                    "code": r.reason.code.as_str(),
-                    "condition_index": r.reason.condition_index,
-                    "description": r.reason.description(),
-                },
-                "flag_id": r.flag_id,
-                "version": r.version,
-            }),
-            Evaluation::Inconclusive(i) => json!({
-                "key": key,
-                "inconclusive": i.kind.as_str(),
-                "detail": i.detail,
-            }),
-        }
+        // One definition of the shape: `EvaluationJson` (these types always serialize).
+        serde_json::to_value(EvaluationJson { key, evaluation: self }).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// [`to_json`](Self::to_json) as text, written directly (see [`EvaluationJson`]).
+    pub fn to_json_string(&self, key: &str) -> String {
+        // Cannot fail: string keys only, and a `Value` payload holds no non-finite float.
+        serde_json::to_string(&EvaluationJson { key, evaluation: self }).unwrap_or_default()
     }
 }
 
-/// An outcome with its flag key, serialized straight to the JSON text of [`Evaluation::to_json`] (same
-/// fields, same order, byte for byte) without building a `serde_json::Value` tree first: the JSON entry
-/// points of the bindings spent most of their time building and dropping those trees.
+/// An outcome with its flag key, serialized straight to JSON text (the shape of [`Evaluation::to_json`],
+/// keys in sorted order as a `Value` object writes them) without building a `serde_json::Value` tree
+/// first: the JSON entry points of the bindings spent most of their time building and dropping those trees.
 pub struct EvaluationJson<'a, 's> {
     pub key: &'a str,
     pub evaluation: &'a Evaluation<'s>,
@@ -251,7 +237,7 @@ pub struct EvaluationJson<'a, 's> {
 impl serde::Serialize for EvaluationJson<'_, '_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        // Keys in sorted order: `to_json`'s `Value` objects are sorted maps, and the texts must match.
+        // Keys in sorted order, so that the text equals that of the `Value` from `to_json` (a sorted map).
         match self.evaluation {
             Evaluation::Decided(r) => {
                 let mut m = serializer.serialize_map(Some(8))?;
@@ -289,14 +275,6 @@ impl serde::Serialize for ReasonJson<'_> {
         m.serialize_entry("condition_index", &self.0.condition_index)?;
         m.serialize_entry("description", &self.0.description())?;
         m.end()
-    }
-}
-
-impl Evaluation<'_> {
-    /// [`to_json`](Self::to_json) as text, written directly (see [`EvaluationJson`]).
-    pub fn to_json_string(&self, key: &str) -> String {
-        // Serializing these types cannot fail (string keys, no maps with non-string keys, no floats).
-        serde_json::to_string(&EvaluationJson { key, evaluation: self }).unwrap_or_default()
     }
 }
 

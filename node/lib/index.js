@@ -44,8 +44,8 @@ class FlagsEngine {
     this._keys = info.flags.map((f) => f.key)
     this._byKey = new Map(info.flags.map((f) => [f.key, f]))
     this._personKeys = info.personPropertyKeys
-    // Per flag, the person property keys evaluating it alone reads (a flag that may depend on other
-    // flags gets them all): only those values are read from the caller's object and converted.
+    // Per flag, the person property keys evaluating it alone reads (its own, its cohorts' and those of the
+    // flags it depends on): only those values are read from the caller's object and converted.
     this._flagPersonKeys = new Map(info.flags.map((f, i) => [f.key, info.flagPersonKeys[i].map((k) => info.personPropertyKeys[k])]))
     this._noKeys = []
     this._strings = []

@@ -165,8 +165,8 @@ impl Converter {
     /// The keys to convert for one call: the flag's own (with its dependencies' and cohorts') when one
     /// loaded flag is evaluated, the whole document's otherwise.
     pub fn reads(&self, py: Python<'_>, snapshot: &FlagSnapshot, position: Option<usize>) -> &Reads {
-        match position.and_then(|i| Some((i, self.per_flag.get(i)?, snapshot.flag_property_keys_at(i)?))) {
-            Some((_, cell, keys)) => cell.get_or_init(py, || Reads::new(py, keys)),
+        match position.and_then(|i| Some((self.per_flag.get(i)?, snapshot.flag_property_keys_at(i)?))) {
+            Some((cell, keys)) => cell.get_or_init(py, || Reads::new(py, keys)),
             None => &self.document,
         }
     }
