@@ -189,6 +189,34 @@ fn rate_limited_429_waits_for_retry_after_even_on_reload() {
 }
 
 #[test]
+fn retry_after_is_bounded_by_max_backoff_unless_raised() {
+    let t0 = Instant::now();
+    let huge = |p: &mut Poller, now: Instant| {
+        let req = p.begin(now).unwrap();
+        let r = FetchResult::Response(HttpResponse { status: 429, etag: None, retry_after: Some("1e20".into()), body: vec![] });
+        p.complete(now, req.seq, &r, ok_load)
+    };
+    // Default: the long backoff's cap (max_backoff 300 s here).
+    let mut p = poller(t0);
+    assert_eq!(huge(&mut p, t0), PollOutcome::Failed(PollError::RateLimited { retry_after: Some(Duration::from_secs(300)) }));
+    assert_eq!(p.next_fetch_at(), t0 + Duration::from_secs(300));
+    assert_eq!(p.rate_limited_for(t0 + Duration::from_secs(100)), Some(Duration::from_secs(200)));
+    assert_eq!(p.rate_limited_for(t0 + Duration::from_secs(300)), None);
+    // A small max_backoff bounds it too (never below the interval).
+    let mut cfg = PollerConfig::new(Duration::from_millis(200));
+    cfg.jitter = 0.0;
+    cfg.max_backoff = Duration::from_secs(1);
+    let mut p = Poller::new(cfg, t0, 7);
+    huge(&mut p, t0);
+    assert_eq!(p.next_fetch_at(), t0 + Duration::from_secs(1));
+    // The user can ask for longer waits explicitly.
+    cfg.max_retry_after = Some(Duration::from_secs(7200));
+    let mut p = Poller::new(cfg, t0, 7);
+    huge(&mut p, t0);
+    assert_eq!(p.next_fetch_at(), t0 + Duration::from_secs(7200));
+}
+
+#[test]
 fn rate_limited_429_without_retry_after_uses_long_backoff() {
     let t0 = Instant::now();
     let mut p = poller(t0);

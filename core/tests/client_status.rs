@@ -137,19 +137,145 @@ fn rate_limited_429_honours_retry_after() {
     let (server, client, _) = ready_pair(100);
     server.inject(Fault::new(
         FaultTarget::Definitions,
-        FaultKind::Status { status: 429, retry_after: Some(1), body: None },
+        FaultKind::Status { status: 429, retry_after: Some("1".into()), body: None },
+    ));
+    assert_eq!(
+        client.reload().unwrap_err(),
+        ClientError::Poll(PollError::RateLimited { retry_after: Some(Duration::from_secs(1)) })
+    );
+    let after_429 = server.stats().definitions_requests;
+    // A reload inside the window neither fetches nor waits: it says how long is left.
+    let t = Instant::now();
+    match client.reload().unwrap_err() {
+        ClientError::Poll(PollError::RateLimited { retry_after: Some(left) }) => assert!(left <= Duration::from_secs(1), "{left:?}"),
+        other => panic!("expected rate_limited, got {other:?}"),
+    }
+    assert!(t.elapsed() < Duration::from_millis(100), "{:?}", t.elapsed());
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(server.stats().definitions_requests, after_429, "no request inside the Retry-After window");
+    assert_eq!(enabled(&client, "a"), Some(true));
+    // The poller fetches again by itself once the window ends.
+    assert!(wait_for(Duration::from_secs(3), || server.stats().definitions_requests > after_429));
+    client.reload().expect("after the window a reload fetches");
+}
+
+/// A 429 with an absurd `Retry-After` (1e20 s): `reload` returns at once with `rate_limited`, within its
+/// bound; polling resumes after `max_backoff` (1 s here), not after an hour; every answer stays served.
+#[test]
+fn huge_retry_after_is_bounded_by_max_backoff_and_polling_recovers() {
+    let server = start_server(defs(1, &[("a", true)]));
+    let client = Client::new(
+        config(&server.url())
+            .poll_interval(Duration::from_millis(200))
+            .max_backoff(Duration::from_secs(1))
+            .definitions_timeout(Duration::from_secs(1))
+            .fallback_to_remote(false),
+    )
+    .unwrap();
+    client.wait_until_ready(Duration::from_secs(5)).unwrap();
+    server.inject(Fault::new(
+        FaultTarget::Definitions,
+        FaultKind::Status { status: 429, retry_after: Some("1e20".into()), body: None },
     ));
     let t = Instant::now();
     assert_eq!(
         client.reload().unwrap_err(),
         ClientError::Poll(PollError::RateLimited { retry_after: Some(Duration::from_secs(1)) })
     );
-    let after_429 = server.stats().definitions_requests;
-    std::thread::sleep(Duration::from_millis(700));
-    assert_eq!(server.stats().definitions_requests, after_429, "no request inside the Retry-After window");
+    assert!(t.elapsed() < client.reload_bound(false), "{:?}", t.elapsed());
+    let t = Instant::now();
+    assert!(matches!(client.reload(), Err(ClientError::Poll(PollError::RateLimited { .. }))));
+    assert!(t.elapsed() < Duration::from_millis(100), "a reload inside the window returns at once: {:?}", t.elapsed());
+    // The server is healthy again at once: with max_backoff 1 s and a 200 ms interval, polls resume
+    // within ~1.1 s and keep going.
+    server.set_definitions(&defs(2, &[("a", false)]));
+    let before = server.stats().definitions_requests;
+    assert!(wait_for(Duration::from_secs(5), || enabled(&client, "a") == Some(false)), "new definitions within 5 s");
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(server.stats().definitions_requests >= before + 3, "polling continues at its interval");
+}
+
+/// `max_retry_after` lets a user honour a longer `Retry-After` than `max_backoff`.
+#[test]
+fn max_retry_after_raises_the_bound() {
+    let (server, client, _) = ready_pair(100);
+    drop(client);
+    let client = Client::new(
+        config(&server.url()).max_backoff(Duration::from_secs(1)).max_retry_after(Duration::from_secs(60)).fallback_to_remote(false),
+    )
+    .unwrap();
+    client.wait_until_ready(Duration::from_secs(5)).unwrap();
+    server.inject(Fault::new(
+        FaultTarget::Definitions,
+        FaultKind::Status { status: 429, retry_after: Some("30".into()), body: None },
+    ));
+    assert_eq!(
+        client.reload().unwrap_err(),
+        ClientError::Poll(PollError::RateLimited { retry_after: Some(Duration::from_secs(30)) })
+    );
+    let after = server.stats().definitions_requests;
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(server.stats().definitions_requests, after, "the 30 s window is honoured");
+}
+
+/// A reload against a server that never answers returns within its documented bound.
+#[test]
+fn reload_against_a_hanging_server_ends_within_its_bound() {
+    let server = start_server(defs(1, &[("a", true)]));
+    let client =
+        Client::new(config(&server.url()).definitions_timeout(Duration::from_millis(500)).poll_interval(Duration::from_secs(60)).fallback_to_remote(false))
+            .unwrap();
+    client.wait_until_ready(Duration::from_secs(5)).unwrap();
+    server.inject(Fault::new(FaultTarget::Definitions, FaultKind::Hang { hang_ms: Some(20_000) }));
+    let t = Instant::now();
+    let err = client.reload().unwrap_err();
+    assert_eq!(err.code(), "timeout", "{err:?}");
+    assert!(t.elapsed() <= client.reload_bound(false), "{:?} > {:?}", t.elapsed(), client.reload_bound(false));
     assert_eq!(enabled(&client, "a"), Some(true));
-    client.reload().expect("reload waits out the Retry-After, then succeeds");
-    assert!(t.elapsed() >= Duration::from_secs(1), "{:?}", t.elapsed());
+}
+
+/// The host's interrupt check ends blocking calls within one check period (Ctrl-C in Python).
+#[test]
+fn interrupt_check_ends_blocking_calls() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let server = start_server(defs(1, &[("a", true)]));
+    let stop = Arc::new(AtomicBool::new(false));
+    let s2 = stop.clone();
+    let client = Client::new(config(&server.url()).definitions_timeout(Duration::from_secs(10)).interrupt_check(move || s2.load(Ordering::SeqCst)))
+        .unwrap();
+    client.wait_until_ready(Duration::from_secs(5)).unwrap();
+    let interrupt_after = |ms: u64| {
+        stop.store(false, Ordering::SeqCst);
+        let s = stop.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(ms));
+            s.store(true, Ordering::SeqCst);
+        });
+    };
+    // reload, waiting for a hanging fetch
+    server.inject(Fault::new(FaultTarget::Definitions, FaultKind::Hang { hang_ms: Some(20_000) }));
+    interrupt_after(300);
+    let t = Instant::now();
+    assert_eq!(client.reload().unwrap_err(), ClientError::Interrupted);
+    assert!(t.elapsed() < Duration::from_millis(600), "{:?}", t.elapsed());
+    // a /flags fallback against a hanging server
+    server.inject(Fault::new(FaultTarget::Flags, FaultKind::Hang { hang_ms: Some(20_000) }));
+    interrupt_after(300);
+    let t = Instant::now();
+    let r = client.get_flag("not-local", &ctx());
+    assert_eq!(r.unwrap_err(), Unresolved::Remote(hogflags::client::RemoteError::Interrupted));
+    assert!(t.elapsed() < Duration::from_millis(600), "{:?}", t.elapsed());
+    // wait_until_ready of a client that cannot become ready
+    let never = Client::new(config("http://127.0.0.1:9").interrupt_check({
+        let s = stop.clone();
+        move || s.load(Ordering::SeqCst)
+    }))
+    .unwrap();
+    interrupt_after(300);
+    let t = Instant::now();
+    assert_eq!(never.wait_until_ready(Duration::from_secs(10)).unwrap_err(), WaitError::Failed(ClientError::Interrupted));
+    assert!(t.elapsed() < Duration::from_millis(600), "{:?}", t.elapsed());
 }
 
 #[test]

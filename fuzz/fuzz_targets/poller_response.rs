@@ -84,10 +84,13 @@ fuzz_target!(|data: &[u8]| {
     let mut cfg = PollerConfig::new(Duration::from_millis(1 + u64::from(input.interval_ms) * 10));
     cfg.max_backoff = Duration::from_secs(u64::from(input.max_backoff_s));
     cfg.jitter = f64::from(input.jitter_pct % 101) / 100.0;
-    cfg.max_retry_after = Duration::from_secs(u64::from(input.retry_after_cap_s));
+    // Half the inputs leave the Retry-After bound at its default (the long backoff's cap).
+    if input.retry_after_cap_s % 2 == 1 {
+        cfg.max_retry_after = Some(Duration::from_secs(u64::from(input.retry_after_cap_s)));
+    }
     // The longest any single wait may be: a capped Retry-After or the long backoff, both stretched by
     // the jitter at most.
-    let longest = cfg.max_retry_after.max(cfg.max_backoff.max(cfg.interval)).max(cfg.interval * 2).mul_f64(1.0 + cfg.jitter)
+    let longest = cfg.retry_after_cap().max(cfg.long_backoff_cap()).max(cfg.interval * 2).mul_f64(1.0 + cfg.jitter)
         + Duration::from_millis(1);
 
     let start = Instant::now();

@@ -162,19 +162,6 @@ fn c_text(s: &str) -> CString {
     CString::new(s.replace('\0', "\\0")).unwrap_or_default()
 }
 
-/// A short stable code for a client error.
-pub(crate) fn client_error_code(e: &ClientError) -> String {
-    match e {
-        ClientError::Config(_) => "config".into(),
-        ClientError::Runtime(_) => "runtime".into(),
-        ClientError::Poll(p) => p.code().into(),
-        ClientError::Remote(r) => r.code(),
-        ClientError::Cache(_) => "cache".into(),
-        ClientError::ShutDown => "shut_down".into(),
-        ClientError::NotManual => "not_manual".into(),
-        ClientError::InsideAsyncRuntime => "inside_async_runtime".into(),
-    }
-}
 
 fn client_failure(e: &ClientError) -> Failure {
     Failure::new(hf_status::HF_ERR_CLIENT, e.to_string())
@@ -536,7 +523,7 @@ pub unsafe extern "C" fn hf_client_new(config: *const hf_client_config, out_clie
         }
         if let Some((f, data)) = c.on_error {
             cfg = cfg.on_error(move |e| {
-                let code = c_text(&client_error_code(e));
+                let code = c_text(&e.code());
                 let message = c_text(&e.to_string());
                 // SAFETY: as in `call_json`.
                 unsafe { f(data.ptr(), code.as_ptr(), message.as_ptr()) };
@@ -804,7 +791,7 @@ pub unsafe extern "C" fn hf_client_status_json(client: *const hf_client, out_jso
             "flags_loaded": s.flags_loaded,
             "etag": s.etag,
             "consecutive_failures": s.consecutive_failures,
-            "last_error": s.last_error.as_ref().map(|e| json!({"code": client_error_code(e), "message": e.to_string()})),
+            "last_error": s.last_error.as_ref().map(|e| json!({"code": e.code(), "message": e.to_string()})),
             "last_success_ms": last_success_ms,
             "fetches": s.fetches,
         });

@@ -251,17 +251,7 @@ fn all_json(a: &AllFlags) -> String {
 }
 
 fn client_error_json(e: &ClientError) -> Value {
-    let code = match e {
-        ClientError::Config(_) => "config".to_owned(),
-        ClientError::Runtime(_) => "runtime".to_owned(),
-        ClientError::Poll(p) => p.code().to_owned(),
-        ClientError::Remote(r) => r.code(),
-        ClientError::Cache(_) => "cache".to_owned(),
-        ClientError::ShutDown => "shut_down".to_owned(),
-        ClientError::NotManual => "not_manual".to_owned(),
-        ClientError::InsideAsyncRuntime => "inside_async_runtime".to_owned(),
-    };
-    json!({ "code": code, "message": e.to_string() })
+    json!({ "code": e.code(), "message": e.to_string() })
 }
 
 fn event_json(e: &FlagCalledEvent) -> Value {

@@ -33,19 +33,6 @@ use crate::results::{FeatureFlagEvaluations, FeatureFlagResult, FlagReason, Unre
 static CLIENT_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static CONFIG_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
-/// A stable code for every client error (`unauthorized`, `timeout`, `shut_down`, …).
-fn error_code(e: &ClientError) -> String {
-    match e {
-        ClientError::Config(_) => "config".into(),
-        ClientError::Runtime(_) => "runtime".into(),
-        ClientError::Poll(p) => p.code().into(),
-        ClientError::Remote(r) => r.code(),
-        ClientError::Cache(_) => "cache".into(),
-        ClientError::ShutDown => "shut_down".into(),
-        ClientError::NotManual => "not_manual".into(),
-        ClientError::InsideAsyncRuntime => "inside_async_runtime".into(),
-    }
-}
 
 /// `hogflags.ClientError(message)` with its `code` attribute (or `ConfigurationError` for bad settings).
 fn client_error_object<'py>(py: Python<'py>, e: &ClientError) -> PyResult<Bound<'py, PyAny>> {
@@ -55,7 +42,7 @@ fn client_error_object<'py>(py: Python<'py>, e: &ClientError) -> PyResult<Bound<
     };
     let ty = cell.import(py, "hogflags._errors", name)?;
     let obj = ty.call1((e.to_string(),))?;
-    obj.setattr("code", error_code(e))?;
+    obj.setattr("code", e.code())?;
     Ok(obj)
 }
 

@@ -23,30 +23,18 @@ use crate::{guard, FlagsEngine};
 /// Codes: definitions polling `unauthorized`, `forbidden`, `quota_limited`, `rate_limited`,
 /// `server_error`, `unexpected_status`, `timeout`, `connection_error`, `transport_error`,
 /// `malformed_body`, `unexpected_not_modified`; `/flags` `timeout`, `connection_error`, `api_error_<status>`,
-/// `quota_limited`, `unknown_error`; and `invalid_config`, `runtime`, `cache`, `shut_down`, `not_manual`,
-/// `inside_async_runtime`.
+/// `quota_limited`, `unknown_error`, `interrupted`; and `config`, `runtime`, `cache`, `shut_down`,
+/// `not_manual`, `inside_async_runtime`, `interrupted` (the core's `ClientError::code`).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ErrorInfo {
     pub code: String,
     pub message: String,
 }
 
-pub(crate) fn client_error_code(e: &ClientError) -> String {
-    match e {
-        ClientError::Config(_) => "invalid_config".into(),
-        ClientError::Runtime(_) => "runtime".into(),
-        ClientError::Poll(p) => p.code().into(),
-        ClientError::Remote(r) => r.code(),
-        ClientError::Cache(_) => "cache".into(),
-        ClientError::ShutDown => "shut_down".into(),
-        ClientError::NotManual => "not_manual".into(),
-        ClientError::InsideAsyncRuntime => "inside_async_runtime".into(),
-    }
-}
 
 impl ErrorInfo {
     fn from_client(e: &ClientError) -> ErrorInfo {
-        ErrorInfo { code: client_error_code(e), message: e.to_string() }
+        ErrorInfo { code: e.code(), message: e.to_string() }
     }
     fn from_remote(e: &RemoteError) -> ErrorInfo {
         ErrorInfo { code: e.code(), message: e.to_string() }
@@ -62,8 +50,8 @@ impl From<ClientError> for HogFlagsError {
             ClientError::Remote(r) => HogFlagsError::from(r),
             ClientError::Cache(_) => HogFlagsError::Cache { reason },
             ClientError::ShutDown => HogFlagsError::ShutDown,
-            ClientError::Runtime(_) | ClientError::NotManual | ClientError::InsideAsyncRuntime => {
-                HogFlagsError::Usage { code: client_error_code(&e), reason }
+            ClientError::Runtime(_) | ClientError::NotManual | ClientError::InsideAsyncRuntime | ClientError::Interrupted => {
+                HogFlagsError::Usage { code: e.code(), reason }
             }
         }
     }

@@ -62,6 +62,11 @@ pub type ErrorCallback = Arc<dyn Fn(&ClientError) + Send + Sync>;
 pub type FlagCalledCallback = Arc<dyn Fn(FlagCalledEvent) + Send + Sync>;
 pub type DefinitionsCallback = Arc<dyn Fn(&DefinitionsUpdate) + Send + Sync>;
 pub type FlagsChangedCallback = Arc<dyn Fn(&FlagsChanged) + Send + Sync>;
+pub type InterruptCheck = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// How often a blocking call (`reload`, `wait_until_ready`, `tick`, a `/flags` fallback) asks the host's
+/// [`Config::interrupt_check`] whether to give up.
+pub const INTERRUPT_CHECK_EVERY: Duration = Duration::from_millis(50);
 
 /// Default PostHog ingestion host.
 pub const DEFAULT_HOST: &str = "https://us.i.posthog.com";
@@ -80,6 +85,7 @@ pub struct Config {
     pub(crate) cache_path: Option<PathBuf>,
     pub(crate) driver: DriverMode,
     pub(crate) max_backoff: Duration,
+    pub(crate) max_retry_after: Option<Duration>,
     pub(crate) jitter: f64,
     pub(crate) dedupe_capacity: usize,
     pub(crate) use_system_proxy: bool,
@@ -88,6 +94,7 @@ pub struct Config {
     pub(crate) on_flag_called: Option<FlagCalledCallback>,
     pub(crate) on_definitions_updated: Option<DefinitionsCallback>,
     pub(crate) on_flags_changed: Option<FlagsChangedCallback>,
+    pub(crate) interrupt_check: Option<InterruptCheck>,
 }
 
 impl fmt::Debug for Config {
@@ -104,6 +111,7 @@ impl fmt::Debug for Config {
             .field("cache_path", &self.cache_path)
             .field("driver", &self.driver)
             .field("max_backoff", &self.max_backoff)
+            .field("max_retry_after", &self.max_retry_after)
             .field("jitter", &self.jitter)
             .field("dedupe_capacity", &self.dedupe_capacity)
             .finish_non_exhaustive()
@@ -126,6 +134,7 @@ impl Config {
             cache_path: None,
             driver: DriverMode::Background,
             max_backoff: Duration::from_secs(300),
+            max_retry_after: None,
             jitter: 0.1,
             dedupe_capacity: 50_000,
             use_system_proxy: true,
@@ -134,6 +143,7 @@ impl Config {
             on_flag_called: None,
             on_definitions_updated: None,
             on_flags_changed: None,
+            interrupt_check: None,
         }
     }
 
@@ -179,9 +189,17 @@ impl Config {
         self.driver = mode;
         self
     }
-    /// Upper bound of the backoff after 401/403/429 (never below the poll interval).
+    /// Upper bound of the backoff after 401/403/429 (never below the poll interval). Default 300 s. It
+    /// also bounds a server's `Retry-After`, unless [`max_retry_after`](Self::max_retry_after) is set.
     pub fn max_backoff(mut self, max: Duration) -> Self {
         self.max_backoff = max;
+        self
+    }
+    /// Longest `Retry-After` honoured after a 429. Default: the `max_backoff` bound
+    /// (`max(max_backoff, poll_interval)`), so a server or proxy cannot stop polling for longer than the
+    /// user allowed; set it higher to honour longer waits.
+    pub fn max_retry_after(mut self, max: Duration) -> Self {
+        self.max_retry_after = Some(max);
         self
     }
     /// Random spread of every scheduled delay, as a fraction (0.1 = ±10 %). Clamped to 0..=0.5.
@@ -224,6 +242,28 @@ impl Config {
     pub fn on_flags_changed(mut self, f: impl Fn(&FlagsChanged) + Send + Sync + 'static) -> Self {
         self.on_flags_changed = Some(Arc::new(f));
         self
+    }
+
+    /// Called every [`INTERRUPT_CHECK_EVERY`] by a thread blocked in a client call, on that thread;
+    /// returning `true` ends the call at once with [`ClientError::Interrupted`] (a `/flags` fallback
+    /// with [`RemoteError::Interrupted`](super::RemoteError::Interrupted)). Hosts use it to let signals
+    /// through (Python's Ctrl-C). Must be cheap and must not call into the client.
+    pub fn interrupt_check(mut self, f: impl Fn() -> bool + Send + Sync + 'static) -> Self {
+        self.interrupt_check = Some(Arc::new(f));
+        self
+    }
+
+    pub(crate) fn interrupted(&self) -> bool {
+        self.interrupt_check.as_ref().is_some_and(|f| f())
+    }
+
+    /// How long one wait of a blocking call may sleep before it asks the interrupt check again.
+    pub(crate) fn wait_slice(&self, left: Duration) -> Duration {
+        if self.interrupt_check.is_some() {
+            left.min(INTERRUPT_CHECK_EVERY)
+        } else {
+            left
+        }
     }
 
     pub fn host_url(&self) -> &str {

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use super::config::{Config, DriverMode};
+use super::config::{Config, DriverMode, InterruptCheck, INTERRUPT_CHECK_EVERY};
 use super::error::ClientError;
 
 /// Locks a mutex, ignoring poisoning (every state here stays consistent across a panic in a callback).
@@ -173,11 +173,14 @@ pub(crate) enum RunError {
     InsideAsyncRuntime,
     Timeout,
     ShutDown,
+    /// The host's interrupt check said stop.
+    Interrupted,
 }
 
 impl Exec {
-    /// Runs `fut` to completion and returns its output, blocking the calling thread.
-    pub(crate) fn run<F>(&self, fut: F, timeout: Duration) -> Result<F::Output, RunError>
+    /// Runs `fut` to completion and returns its output, blocking the calling thread for at most
+    /// `timeout` (background mode), asking `interrupt` every [`INTERRUPT_CHECK_EVERY`] whether to stop.
+    pub(crate) fn run<F>(&self, fut: F, timeout: Duration, interrupt: Option<&InterruptCheck>) -> Result<F::Output, RunError>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
@@ -188,20 +191,48 @@ impl Exec {
                     return Err(RunError::OnDriverThread);
                 }
                 let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                // Giving up early leaves the task to finish on its own (its answer is dropped), as the
+                // remote-mode refresh keeps its bookkeeping consistent only when it runs to the end.
                 d.handle.spawn(async move {
                     let _ = tx.send(fut.await);
                 });
-                rx.recv_timeout(timeout).map_err(|e| match e {
-                    std::sync::mpsc::RecvTimeoutError::Timeout => RunError::Timeout,
-                    std::sync::mpsc::RecvTimeoutError::Disconnected => RunError::ShutDown,
-                })
+                let deadline = Instant::now().checked_add(timeout);
+                loop {
+                    let left = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(Instant::now()));
+                    let slice = if interrupt.is_some() { left.min(INTERRUPT_CHECK_EVERY) } else { left };
+                    match rx.recv_timeout(slice) {
+                        Ok(out) => return Ok(out),
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Err(RunError::ShutDown),
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    }
+                    if left <= slice {
+                        return Err(RunError::Timeout);
+                    }
+                    if interrupt.is_some_and(|f| f()) {
+                        return Err(RunError::Interrupted);
+                    }
+                }
             }
             Exec::Manual(rt) => {
                 if tokio::runtime::Handle::try_current().is_ok() {
                     return Err(RunError::InsideAsyncRuntime);
                 }
                 let rt = rt.0.as_ref().ok_or(RunError::ShutDown)?;
-                Ok(rt.block_on(fut))
+                let Some(check) = interrupt else { return Ok(rt.block_on(fut)) };
+                rt.block_on(async move {
+                    let watch = async {
+                        loop {
+                            tokio::time::sleep(INTERRUPT_CHECK_EVERY).await;
+                            if check() {
+                                return;
+                            }
+                        }
+                    };
+                    tokio::select! {
+                        out = fut => Ok(out),
+                        _ = watch => Err(RunError::Interrupted),
+                    }
+                })
             }
         }
     }

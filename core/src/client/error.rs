@@ -88,6 +88,8 @@ pub enum RemoteError {
     ShutDown,
     #[error("remote evaluation is disabled (only_evaluate_locally)")]
     Disabled,
+    #[error("/flags request interrupted by the host")]
+    Interrupted,
 }
 
 impl RemoteError {
@@ -99,6 +101,7 @@ impl RemoteError {
             RemoteError::Connection(_) => "connection_error".into(),
             RemoteError::Status { status } => format!("api_error_{status}"),
             RemoteError::QuotaLimited => "quota_limited".into(),
+            RemoteError::Interrupted => "interrupted".into(),
             _ => "unknown_error".into(),
         }
     }
@@ -137,6 +140,28 @@ pub enum ClientError {
     NotManual,
     #[error("a manual-mode client cannot run network calls inside an async runtime; use DriverMode::Background")]
     InsideAsyncRuntime,
+    /// The host's interrupt check asked a blocking call to stop (e.g. Ctrl-C in Python).
+    #[error("interrupted by the host")]
+    Interrupted,
+}
+
+impl ClientError {
+    /// The one stable code of every client error, used by every binding: a [`PollError::code`], a
+    /// [`RemoteError::code`], or `config`, `runtime`, `cache`, `shut_down`, `not_manual`,
+    /// `inside_async_runtime`, `interrupted`.
+    pub fn code(&self) -> String {
+        match self {
+            ClientError::Config(_) => "config".into(),
+            ClientError::Runtime(_) => "runtime".into(),
+            ClientError::Poll(p) => p.code().into(),
+            ClientError::Remote(r) => r.code(),
+            ClientError::Cache(_) => "cache".into(),
+            ClientError::ShutDown => "shut_down".into(),
+            ClientError::NotManual => "not_manual".into(),
+            ClientError::InsideAsyncRuntime => "inside_async_runtime".into(),
+            ClientError::Interrupted => "interrupted".into(),
+        }
+    }
 }
 
 /// Why `wait_until_ready` returned without definitions.

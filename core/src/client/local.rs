@@ -79,6 +79,7 @@ impl Client {
         config.validate(true)?;
         let mut pc = PollerConfig::new(config.poll_interval);
         pc.max_backoff = config.max_backoff;
+        pc.max_retry_after = config.max_retry_after;
         pc.jitter = config.jitter;
         let inner = Arc::new(Inner {
             dedupe: EventDedupe::new(config.dedupe_capacity),
@@ -265,44 +266,47 @@ impl Client {
             let bytes = transport::post_flags(&http, &config, &body).await?;
             remote::parse_response(&bytes)
         };
-        match parts.exec.run(fut, timeout) {
+        match parts.exec.run(fut, timeout, self.inner.config.interrupt_check.as_ref()) {
             Ok(r) => r,
             Err(RunError::Timeout) => Err(RemoteError::Timeout),
             Err(RunError::OnDriverThread) => Err(RemoteError::OnDriverThread),
             Err(RunError::InsideAsyncRuntime) => Err(RemoteError::Connection("called inside an async runtime in manual mode".into())),
             Err(RunError::ShutDown) => Err(RemoteError::ShutDown),
+            Err(RunError::Interrupted) => Err(RemoteError::Interrupted),
         }
     }
 
-    /// Fetches definitions now and waits for that fetch (bounded by the definitions timeout plus any
-    /// `Retry-After` in force). `Ok` for 200 and 304.
+    /// Fetches definitions now and waits for that fetch. `Ok` for 200 and 304.
+    ///
+    /// Bounded: it returns within [`reload_bound`](Self::reload_bound) — the definitions timeout plus
+    /// one second, twice the timeout when a poll was already under way (that poll finishes first). While
+    /// a server's `Retry-After` is in force it does not fetch (the server asked us to wait) and returns
+    /// [`PollError::RateLimited`] with the time left at once; the poller fetches again when it ends.
     pub fn reload(&self) -> Result<(), ClientError> {
         let parts = self.parts()?;
-        if self.inner.config.driver == DriverMode::Manual {
-            let due_in = {
-                let mut st = lock(&self.inner.state);
-                let now = Instant::now();
-                st.poller.request_reload(now).saturating_duration_since(now)
-            };
-            if !due_in.is_zero() {
-                // Only a Retry-After in force defers a reload.
-                return Err(ClientError::Poll(PollError::RateLimited { retry_after: Some(due_in) }));
+        {
+            let st = lock(&self.inner.state);
+            if let Some(left) = st.poller.rate_limited_for(Instant::now()) {
+                return Err(ClientError::Poll(PollError::RateLimited { retry_after: Some(left) }));
             }
+        }
+        if self.inner.config.driver == DriverMode::Manual {
+            lock(&self.inner.state).poller.request_reload(Instant::now());
             let t = self.tick()?;
             return match t.error {
                 Some(e) => Err(e),
                 None => Ok(()),
             };
         }
-        let (target, wait) = {
+        let (target, bound) = {
             let mut st = lock(&self.inner.state);
-            let now = Instant::now();
-            let target = st.fetches + if st.poller.in_flight() { 2 } else { 1 };
-            let due = st.poller.request_reload(now);
-            (target, due.saturating_duration_since(now))
+            let in_flight = st.poller.in_flight();
+            let target = st.fetches + if in_flight { 2 } else { 1 };
+            st.poller.request_reload(Instant::now());
+            (target, self.reload_bound(in_flight))
         };
         parts.signals.wake.notify_one();
-        let deadline = Instant::now() + wait + self.inner.config.definitions_timeout * 2 + Duration::from_secs(2);
+        let deadline = Instant::now() + bound;
         let mut st = lock(&self.inner.state);
         while st.fetches < target {
             if st.shut_down {
@@ -314,12 +318,23 @@ impl Client {
                     PollError::Transport(super::error::TransportError::Timeout),
                 )));
             }
-            st = self.inner.changed.wait_timeout(st, deadline - now).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0);
+            if self.inner.config.interrupted() {
+                return Err(ClientError::Interrupted);
+            }
+            let slice = self.inner.config.wait_slice(deadline - now);
+            st = self.inner.changed.wait_timeout(st, slice).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0);
         }
         match &st.last_result {
             Some(Err(e)) => Err(ClientError::Poll(e.clone())),
             _ => Ok(()),
         }
+    }
+
+    /// The longest a [`reload`](Self::reload) waits: the definitions timeout (one request, connection
+    /// included) plus one second to compile and swap; twice the timeout when a poll is already in flight.
+    pub fn reload_bound(&self, poll_in_flight: bool) -> Duration {
+        let timeout = self.inner.config.definitions_timeout;
+        (if poll_in_flight { timeout.saturating_mul(2) } else { timeout }).saturating_add(Duration::from_secs(1))
     }
 
     /// Waits until definitions are loaded (from the network or the disk cache). Returns early with
@@ -346,6 +361,9 @@ impl Client {
                     let st = lock(&self.inner.state);
                     return Err(WaitError::Timeout { waited: timeout, last_error: st.poller.last_error().cloned().map(ClientError::Poll) });
                 }
+                if self.inner.config.interrupted() {
+                    return Err(WaitError::Failed(ClientError::Interrupted));
+                }
                 match self.tick() {
                     Ok(t) if !t.fetched => std::thread::sleep(t.next_tick_in.min(deadline - now).min(Duration::from_millis(50))),
                     Ok(_) => {}
@@ -370,7 +388,11 @@ impl Client {
             if now >= deadline {
                 return Err(WaitError::Timeout { waited: timeout, last_error: st.poller.last_error().cloned().map(ClientError::Poll) });
             }
-            st = self.inner.changed.wait_timeout(st, deadline - now).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0);
+            if self.inner.config.interrupted() {
+                return Err(WaitError::Failed(ClientError::Interrupted));
+            }
+            let slice = self.inner.config.wait_slice(deadline - now);
+            st = self.inner.changed.wait_timeout(st, slice).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0);
         }
     }
 
@@ -397,15 +419,17 @@ impl Client {
         let http = parts.http.clone();
         let config = self.inner.config.clone();
         let inm = req.if_none_match.clone();
+        let interrupt = self.inner.config.interrupt_check.clone();
         let result = parts.exec.run(
             async move { transport::fetch_definitions(&http, &config, inm.as_deref()).await },
             Duration::MAX,
+            interrupt.as_ref(),
         );
         let result = match result {
             Ok(r) => r,
-            Err(_) => {
+            Err(e) => {
                 lock(&self.inner.state).poller.abandon(Instant::now(), req.seq);
-                return Err(ClientError::InsideAsyncRuntime);
+                return Err(if e == RunError::Interrupted { ClientError::Interrupted } else { ClientError::InsideAsyncRuntime });
             }
         };
         let error = self.inner.complete(req.seq, result);

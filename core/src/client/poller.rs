@@ -14,7 +14,7 @@
 //! | 304 | kept | refreshed if the response has one | one interval |
 //! | 401, 403 | **kept** (a bad or rotated key must not switch every flag off) | kept | long backoff |
 //! | 402 (quota) | **cleared** (as every PostHog SDK does: the project has no flags until the quota is restored) | cleared | one interval |
-//! | 429 | kept | kept | `Retry-After` if given (also blocks `reload()` until then), else long backoff |
+//! | 429 | kept | kept | `Retry-After` if given, at most `max_retry_after` (default: the long backoff's cap); else long backoff |
 //! | 5xx, other status, timeout, connection error | kept | kept | transient backoff |
 //!
 //! *Transient backoff*: `min(interval, base × 2^(n−1))` with `base = interval / 8` (clamped to 50 ms..5 s),
@@ -23,6 +23,13 @@
 //! `Retry-After`): `min(max(max_backoff, interval), interval × 2^n)`, as PostHog's Node SDK does, since
 //! hammering does not fix a key. Every delay is spread by ±`jitter`; a `Retry-After` is only ever
 //! lengthened by it. Any 200/304 resets the failure count.
+//!
+//! *Retry-After bound*: a server (or a proxy in front of it) can ask for any wait, up to `1e20` seconds.
+//! It is honoured up to `max_retry_after`, which by default is the long backoff's cap
+//! (`max(max_backoff, interval)`, 300 s by default), so one 429 never freezes updates for longer than the
+//! user allowed. A user who wants to honour longer waits raises `max_retry_after` explicitly. A
+//! `reload()` asked for while a `Retry-After` is in force does not jump it (the server asked us to wait)
+//! and does not wait for it either: the host gets `RateLimited` with the time left at once.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -37,13 +44,23 @@ pub struct PollerConfig {
     pub max_backoff: Duration,
     /// Spread of each delay as a fraction (0.1 = ±10 %).
     pub jitter: f64,
-    /// Longest `Retry-After` honoured.
-    pub max_retry_after: Duration,
+    /// Longest `Retry-After` honoured; `None`: the long backoff's cap, `max(max_backoff, interval)`.
+    pub max_retry_after: Option<Duration>,
 }
 
 impl PollerConfig {
     pub fn new(interval: Duration) -> PollerConfig {
-        PollerConfig { interval, max_backoff: Duration::from_secs(300), jitter: 0.1, max_retry_after: Duration::from_secs(3600) }
+        PollerConfig { interval, max_backoff: Duration::from_secs(300), jitter: 0.1, max_retry_after: None }
+    }
+
+    /// Cap of the long backoff (401/403/429 without `Retry-After`).
+    pub fn long_backoff_cap(&self) -> Duration {
+        self.max_backoff.max(self.interval)
+    }
+
+    /// Longest wait a `Retry-After` can impose.
+    pub fn retry_after_cap(&self) -> Duration {
+        self.max_retry_after.unwrap_or_else(|| self.long_backoff_cap())
     }
 
     /// First delay of the transient backoff.
@@ -285,6 +302,8 @@ impl Poller {
 
     /// Asks for a fetch as soon as possible. A `Retry-After` still in force is honoured (the fetch is
     /// moved to its end). Returns the time the fetch is now due.
+    ///
+    /// [`rate_limited_for`](Self::rate_limited_for) tells a caller beforehand whether to wait at all.
     pub fn request_reload(&mut self, now: Instant) -> Instant {
         if self.in_flight.is_some() {
             // Fetch again once the current one completes (it may have started before the change).
@@ -299,6 +318,11 @@ impl Poller {
             self.next_at = earliest;
         }
         self.next_at
+    }
+
+    /// The time left of a `Retry-After` in force, if any.
+    pub fn rate_limited_for(&self, now: Instant) -> Option<Duration> {
+        self.rate_limited_until.filter(|t| *t > now).map(|t| t - now)
     }
 
     /// Forgets a fetch that can never complete (the process forked while it was in flight) and makes the
@@ -378,7 +402,7 @@ impl Poller {
                 PollOutcome::Cleared(PollError::QuotaLimited)
             }
             429 => {
-                let retry_after = resp.retry_after.as_deref().and_then(parse_retry_after).map(|d| d.min(self.cfg.max_retry_after));
+                let retry_after = resp.retry_after.as_deref().and_then(parse_retry_after).map(|d| d.min(self.cfg.retry_after_cap()));
                 let err = PollError::RateLimited { retry_after };
                 match retry_after {
                     Some(d) => {
@@ -413,7 +437,7 @@ impl Poller {
     }
 
     fn long<T>(&mut self, now: Instant, err: PollError) -> PollOutcome<T> {
-        let cap = self.cfg.max_backoff.max(self.cfg.interval);
+        let cap = self.cfg.long_backoff_cap();
         // n-th failure waits interval × 2^n (Node's formula), so the first waits two intervals.
         let d = self.backoff.fail(self.cfg.interval.saturating_mul(2), cap);
         self.next_at = now + self.jitter.spread(d, self.cfg.jitter);
@@ -430,7 +454,7 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     }
     if let Ok(secs) = v.parse::<f64>() {
         if secs.is_finite() && secs >= 0.0 {
-            // Absurdly large values saturate (the caller caps them at `max_retry_after`).
+            // Absurdly large values saturate (the caller caps them at `retry_after_cap`).
             return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
         }
     }

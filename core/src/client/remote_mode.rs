@@ -173,12 +173,13 @@ impl RemoteClient {
         let inner = self.inner.clone();
         let timeout = self.inner.config.remote_timeout * 2 + Duration::from_secs(2);
         let exec = parts.exec.clone();
-        match exec.run(async move { inner.refresh(&parts).await }, timeout) {
+        match exec.run(async move { inner.refresh(&parts).await }, timeout, self.inner.config.interrupt_check.as_ref()) {
             Ok(r) => r,
             Err(RunError::Timeout) => Err(RemoteError::Timeout),
             Err(RunError::OnDriverThread) => Err(RemoteError::OnDriverThread),
             Err(RunError::InsideAsyncRuntime) => Err(RemoteError::Connection("called inside an async runtime in manual mode".into())),
             Err(RunError::ShutDown) => Err(RemoteError::ShutDown),
+            Err(RunError::Interrupted) => Err(RemoteError::Interrupted),
         }
     }
 
@@ -192,7 +193,10 @@ impl RemoteClient {
         if !due_in.is_zero() {
             return Ok(TickOutcome { fetched: false, next_tick_in: due_in, error: None });
         }
-        let error = self.refresh().err().map(ClientError::Remote);
+        let error = match self.refresh() {
+            Err(RemoteError::Interrupted) => return Err(ClientError::Interrupted),
+            r => r.err().map(ClientError::Remote),
+        };
         let next = lock(&self.inner.state).next_at.saturating_duration_since(Instant::now());
         Ok(TickOutcome { fetched: true, next_tick_in: next, error })
     }
@@ -213,6 +217,9 @@ impl RemoteClient {
             if now >= deadline {
                 return Err(WaitError::Timeout { waited: timeout, last_error: st.last_error.clone().map(ClientError::Remote) });
             }
+            if self.inner.config.interrupted() {
+                return Err(WaitError::Failed(ClientError::Interrupted));
+            }
             if self.inner.config.driver == DriverMode::Manual {
                 drop(st);
                 match self.tick() {
@@ -221,7 +228,7 @@ impl RemoteClient {
                     Err(e) => return Err(WaitError::Failed(e)),
                 }
             } else {
-                let _unused = self.inner.changed.wait_timeout(st, deadline - now);
+                let _unused = self.inner.changed.wait_timeout(st, self.inner.config.wait_slice(deadline - now));
             }
         }
     }

@@ -186,8 +186,8 @@ async fn with_faults(
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let body = body.unwrap_or_else(|| default_error_body(status));
             let mut resp = json(status, body);
-            if let Some(secs) = retry_after {
-                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            if let Some(value) = retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, value);
             }
             Ok(resp)
         }

@@ -29,11 +29,12 @@ pub enum FaultTarget {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FaultKind {
-    /// Answer with this status (and `Retry-After` in seconds, and this body, if given).
+    /// Answer with this status (and this `Retry-After`, and this body, if given). `retry_after` is sent
+    /// verbatim: a JSON number as written (`4`, `1e20`) or a string (`"1.5"`, an HTTP date, garbage).
     Status {
         status: u16,
-        #[serde(default)]
-        retry_after: Option<u64>,
+        #[serde(default, deserialize_with = "header_text")]
+        retry_after: Option<String>,
         #[serde(default)]
         body: Option<String>,
     },
@@ -275,4 +276,13 @@ impl Shared {
     pub fn shutdown(&self) {
         self.shutdown.send_replace(true);
     }
+}
+
+/// A header value given in JSON as a number or a string, kept as the text to send.
+fn header_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(other) => Some(other.to_string()),
+    })
 }
