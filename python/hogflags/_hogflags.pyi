@@ -195,6 +195,7 @@ class FlagsClient:
         on_definitions_updated: Optional[Callable[[Dict[str, Any]], Any]] = None,
         dedupe_capacity: int = 50_000,
         max_backoff: float = 300.0,
+        max_retry_after: Optional[float] = None,
         jitter: float = 0.1,
         manual: bool = False,
         use_system_proxy: bool = True,

@@ -27,6 +27,7 @@ use crate::convert::{self, type_name};
 use crate::engine::{
     detached, flag_key_list, guarded, key_text, payload_to_py, value_to_py, Args, Converter, FlagsEngine, DETACH_MIN_FLAGS,
 };
+use crate::interrupt;
 use crate::pylog;
 use crate::results::{FeatureFlagEvaluations, FeatureFlagResult, FlagReason, Unresolved};
 
@@ -188,7 +189,7 @@ impl FlagsClient {
         let full = conv.context(&args, None)?;
         let opts = FlagOptions { only_evaluate_locally: false, send_event };
         let client = &self.client;
-        detached(py, || client.get_flag_with(key, &full, opts))
+        interrupt::blocking(py, || client.get_flag_with(key, &full, opts))
     }
 
     /// Every flag (or the listed ones): locally first; `/flags` once, with every property, if some flag
@@ -228,7 +229,7 @@ impl FlagsClient {
             }
         }
         let full = conv.context(&args, None)?;
-        detached(py, || client.get_all_flags_with(&full, false))
+        interrupt::blocking(py, || client.get_all_flags_with(&full, false))
     }
 }
 
@@ -254,7 +255,8 @@ impl FlagsClient {
         project_api_key, *, secret_key=None, personal_api_key=None, host=None, poll_interval=30.0,
         definitions_timeout=10.0, feature_flags_request_timeout_seconds=3.0, only_evaluate_locally=false,
         cache_path=None, on_feature_flag_called=None, on_error=None, on_definitions_updated=None,
-        dedupe_capacity=50_000, max_backoff=300.0, jitter=0.1, manual=false, use_system_proxy=true
+        dedupe_capacity=50_000, max_backoff=300.0, max_retry_after=None, jitter=0.1, manual=false,
+        use_system_proxy=true
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -273,6 +275,7 @@ impl FlagsClient {
         on_definitions_updated: Option<Bound<'_, PyAny>>,
         dedupe_capacity: usize,
         max_backoff: f64,
+        max_retry_after: Option<f64>,
         jitter: f64,
         manual: bool,
         use_system_proxy: bool,
@@ -297,9 +300,13 @@ impl FlagsClient {
                 .max_backoff(seconds(max_backoff, "max_backoff")?)
                 .jitter(jitter)
                 .use_system_proxy(use_system_proxy)
+                .interrupt_check(interrupt::signal_raised)
                 .driver(if manual { DriverMode::Manual } else { DriverMode::Background });
             if let Some(s) = secret {
                 config = config.secret_key(s);
+            }
+            if let Some(m) = max_retry_after {
+                config = config.max_retry_after(seconds(m, "max_retry_after")?);
             }
             if let Some(h) = host.filter(|h| !h.is_none()) {
                 config = config.host(text_arg(h, "host")?);
@@ -553,7 +560,7 @@ impl FlagsClient {
     /// it failed; the last good definitions stay in use either way.
     fn reload_feature_flags(&self, py: Python<'_>) -> PyResult<()> {
         let client = &self.client;
-        detached(py, || client.reload())?.map_err(|e| client_error(py, &e))
+        interrupt::blocking(py, || client.reload())?.map_err(|e| client_error(py, &e))
     }
 
     /// Waits until definitions are loaded: `True`, or `False` after `timeout` seconds. Raises
@@ -562,7 +569,7 @@ impl FlagsClient {
     fn wait_until_ready(&self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
         let timeout = seconds(timeout, "timeout")?;
         let client = &self.client;
-        match detached(py, || client.wait_until_ready(timeout))? {
+        match interrupt::blocking(py, || client.wait_until_ready(timeout))? {
             Ok(()) => Ok(true),
             Err(WaitError::Timeout { .. }) => Ok(false),
             Err(WaitError::Failed(e)) => Err(client_error(py, &e)),
@@ -574,7 +581,7 @@ impl FlagsClient {
     /// `{"fetched": bool, "next_tick_in": seconds, "error": ClientError | None}`.
     fn tick<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let client = &self.client;
-        let t = detached(py, || client.tick())?.map_err(|e| client_error(py, &e))?;
+        let t = interrupt::blocking(py, || client.tick())?.map_err(|e| client_error(py, &e))?;
         let d = PyDict::new(py);
         d.set_item("fetched", t.fetched)?;
         d.set_item("next_tick_in", t.next_tick_in.as_secs_f64())?;

@@ -156,8 +156,15 @@ fn json_key<'a>(k: &'a Bound<'_, PyAny>, what: &dyn Fn() -> String) -> PyResult<
     if k.is_instance_of::<PyInt>() {
         return Ok(Cow::Owned(k.call_method0("__index__")?.str()?.extract::<String>()?));
     }
-    if k.is_instance_of::<PyFloat>() {
-        return Ok(Cow::Owned(k.repr()?.extract::<String>()?));
+    if let Ok(f) = k.cast::<PyFloat>() {
+        // json.dumps writes non-finite float keys as its own literals, not as repr() does.
+        let v = f.value();
+        return Ok(match v {
+            _ if v.is_nan() => Cow::Borrowed("NaN"),
+            f64::INFINITY => Cow::Borrowed("Infinity"),
+            f64::NEG_INFINITY => Cow::Borrowed("-Infinity"),
+            _ => Cow::Owned(k.repr()?.extract::<String>()?),
+        });
     }
     Err(PyTypeError::new_err(format!(
         "{}: dict keys must be str, int, float, bool or None, not {}",

@@ -466,7 +466,7 @@ impl FlagsEngine {
             };
             let snapshot = snapshot.map_err(|e| invalid_definitions(py, e.to_string()))?;
             if !snapshot.skipped().is_empty() {
-                log_skipped(py, &snapshot)?;
+                log_skipped(py, &snapshot);
             }
             Ok(FlagsEngine::from_snapshot(py, Arc::new(snapshot)))
         })
@@ -727,7 +727,15 @@ impl FlagsEngine {
     }
 }
 
-fn log_skipped(py: Python<'_>, snapshot: &FlagSnapshot) -> PyResult<()> {
+/// Warns about skipped flags on logger `hogflags`. Logging never fails the load that logged: an exception
+/// from a handler or filter goes to `sys.unraisablehook`, and the engine is returned all the same.
+fn log_skipped(py: Python<'_>, snapshot: &FlagSnapshot) {
+    if let Err(e) = try_log_skipped(py, snapshot) {
+        e.write_unraisable(py, None);
+    }
+}
+
+fn try_log_skipped(py: Python<'_>, snapshot: &FlagSnapshot) -> PyResult<()> {
     let skipped = snapshot.skipped();
     let shown: Vec<String> = skipped.iter().take(5).map(|s| format!("{:?} ({})", s.key, s.reason)).collect();
     let more = if skipped.len() > 5 { format!(" and {} more", skipped.len() - 5) } else { String::new() };

@@ -7,6 +7,7 @@
 mod client;
 mod convert;
 mod engine;
+mod interrupt;
 mod pylog;
 mod results;
 
