@@ -6,7 +6,7 @@
 
 const util = require('node:util')
 const native = require('./native.js')
-const { HogflagsError, rethrow, checkKey, checkDistinctId, checkOptions, describe } = require('./common.js')
+const { HogflagsError, rethrow, checkKey, checkDistinctId, checkOptions, describe, put, read } = require('./common.js')
 
 const CLIENT_OPTIONS = {
   // hogflags name: [accepted names (first wins), type]
@@ -19,6 +19,7 @@ const CLIENT_OPTIONS = {
   fallbackToRemote: [['fallbackToRemote'], 'boolean'],
   cachePath: [['cachePath'], 'string'],
   maxBackoffMs: [['maxBackoff'], 'ms'],
+  maxRetryAfterMs: [['maxRetryAfter'], 'ms'],
   jitter: [['jitter'], 'number'],
   dedupeCapacity: [['dedupeCapacity'], 'number'],
   useSystemProxy: [['useSystemProxy'], 'boolean'],
@@ -146,7 +147,7 @@ class FlagsClient {
     }
     const keys = this._keys
     const pv = new Array(keys.length)
-    for (let i = 0; i < keys.length; i++) pv[i] = props[keys[i]]
+    for (let i = 0; i < keys.length; i++) pv[i] = read(props, keys[i])
     return pv
   }
 
@@ -243,7 +244,8 @@ class FlagsClient {
       const keep = (obj) => Object.fromEntries(Object.entries(obj).filter(([k]) => flagKeys.includes(k)))
       all.flags = keep(all.flags)
       all.unresolved = keep(all.unresolved)
-      for (const k of flagKeys) if (!(k in all.flags) && !(k in all.unresolved)) all.unresolved[k] = { kind: 'unknown_flag', detail: null }
+      const has = (obj, k) => Object.prototype.hasOwnProperty.call(obj, k)
+      for (const k of flagKeys) if (!has(all.flags, k) && !has(all.unresolved, k)) put(all.unresolved, k, { kind: 'unknown_flag', detail: null })
     }
     return all
   }
@@ -252,7 +254,7 @@ class FlagsClient {
   async getAllFlags(distinctId, options) {
     const all = await this._all(distinctId, options)
     const out = {}
-    for (const [k, d] of Object.entries(all.flags)) out[k] = d.value
+    for (const [k, d] of Object.entries(all.flags)) put(out, k, d.value)
     return out
   }
 
@@ -262,8 +264,8 @@ class FlagsClient {
     const featureFlags = {}
     const featureFlagPayloads = {}
     for (const [k, d] of Object.entries(all.flags)) {
-      featureFlags[k] = d.value
-      if (d.payload !== null && d.payload !== undefined) featureFlagPayloads[k] = d.payload
+      put(featureFlags, k, d.value)
+      if (d.payload !== null && d.payload !== undefined) put(featureFlagPayloads, k, d.payload)
     }
     return { featureFlags, featureFlagPayloads }
   }
@@ -279,10 +281,10 @@ class FlagsClient {
     const reasons = {}
     const sources = {}
     for (const [k, d] of Object.entries(all.flags)) {
-      flags[k] = d.value
-      if (d.payload !== null && d.payload !== undefined) payloads[k] = d.payload
-      if (d.reason) reasons[k] = { code: d.reason.code, conditionIndex: d.reason.conditionIndex, description: d.reason.description ?? null }
-      sources[k] = d.source
+      put(flags, k, d.value)
+      if (d.payload !== null && d.payload !== undefined) put(payloads, k, d.payload)
+      if (d.reason) put(reasons, k, { code: d.reason.code, conditionIndex: d.reason.conditionIndex, description: d.reason.description ?? null })
+      put(sources, k, d.source)
     }
     return { flags, payloads, reasons, unresolved: all.unresolved, sources }
   }

@@ -76,7 +76,22 @@ function toDefinitionsInput(definitions) {
 }
 
 
+// `__proto__` as a key: results and property reads treat it as an ordinary own key, as `JSON.parse` and
+// `JSON.stringify` (and so PostHog's /flags) do. A plain assignment would set the object's prototype, a
+// plain read would return it.
+function put(obj, key, value) {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true })
+  else obj[key] = value
+}
+
+function read(props, key) {
+  if (key === '__proto__') return Object.prototype.hasOwnProperty.call(props, key) ? props[key] : undefined
+  return props[key]
+}
+
 module.exports = {
+  put,
+  read,
   HogflagsError,
   InvalidDefinitionsError,
   InvalidContextError,

@@ -270,8 +270,10 @@ export interface FlagsClientOptions {
   fallbackToRemote?: boolean
   /** Keep the last good definitions in this file (used at start-up before the first fetch). */
   cachePath?: string
-  /** Upper bound of the backoff after 401/403/429, ms (default 300 000). */
+  /** Upper bound of the backoff after 401/403/429, ms (default 300 000); also bounds a server's Retry-After. */
   maxBackoff?: number
+  /** Longest Retry-After honoured after a 429, ms (default: the maxBackoff bound, max(maxBackoff, pollInterval)). */
+  maxRetryAfter?: number
   /** Random spread of scheduled delays, as a fraction (default 0.1). */
   jitter?: number
   /** Size of the `$feature_flag_called` dedupe memory (default 50 000). */

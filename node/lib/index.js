@@ -20,6 +20,8 @@ const {
   checkOptions,
   describe,
   toDefinitionsInput,
+  put,
+  read,
 } = require('./common.js')
 
 /**
@@ -108,7 +110,7 @@ class FlagsEngine {
     const s = this._stride
     for (let i = 0, at = this._header; i < keys.length; i++, at += s) {
       const v = out[at]
-      if (v >= 0) flags[keys[i]] = v === 0 ? false : v === 1 ? true : this._strings[v - 2]
+      if (v >= 0) put(flags, keys[i], v === 0 ? false : v === 1 ? true : this._strings[v - 2])
     }
     return flags
   }
@@ -122,8 +124,8 @@ class FlagsEngine {
     for (let i = 0, at = this._header; i < keys.length; i++, at += s) {
       const v = out[at]
       if (v < 0) continue
-      featureFlags[keys[i]] = v === 0 ? false : v === 1 ? true : this._strings[v - 2]
-      if (out[at + 1] >= 0) featureFlagPayloads[keys[i]] = this._payload(out[at + 1])
+      put(featureFlags, keys[i], v === 0 ? false : v === 1 ? true : this._strings[v - 2])
+      if (out[at + 1] >= 0) put(featureFlagPayloads, keys[i], this._payload(out[at + 1]))
     }
     return { featureFlags, featureFlagPayloads }
   }
@@ -146,16 +148,16 @@ class FlagsEngine {
       const v = out[at]
       const key = keys[i]
       if (v < 0) {
-        unresolved[key] = { kind: kinds[-1 - v], detail: out[at + 2] < 0 ? null : this._strings[out[at + 2]] }
+        put(unresolved, key, { kind: kinds[-1 - v], detail: out[at + 2] < 0 ? null : this._strings[out[at + 2]] })
         continue
       }
-      flags[key] = v === 0 ? false : v === 1 ? true : this._strings[v - 2]
-      if (out[at + 1] >= 0) payloads[key] = this._payload(out[at + 1])
-      reasons[key] = {
+      put(flags, key, v === 0 ? false : v === 1 ? true : this._strings[v - 2])
+      if (out[at + 1] >= 0) put(payloads, key, this._payload(out[at + 1]))
+      put(reasons, key, {
         code: codes[out[at + 2]],
         conditionIndex: out[at + 3] < 0 ? null : out[at + 3],
         description: this._strings[out[at + 4]],
-      }
+      })
     }
     return { flags, payloads, reasons, unresolved }
   }
@@ -244,7 +246,7 @@ class FlagsEngine {
       throw new TypeError(`personProperties must be an object, got ${describe(props)}`)
     }
     const pv = new Array(keys.length)
-    for (let i = 0; i < keys.length; i++) pv[i] = props[keys[i]]
+    for (let i = 0; i < keys.length; i++) pv[i] = read(props, keys[i])
     return pv
   }
 

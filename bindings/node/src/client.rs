@@ -47,6 +47,7 @@ struct Options {
     fallback_to_remote: Option<bool>,
     cache_path: Option<String>,
     max_backoff_ms: Option<f64>,
+    max_retry_after_ms: Option<f64>,
     jitter: Option<f64>,
     dedupe_capacity: Option<f64>,
     use_system_proxy: Option<bool>,
@@ -327,6 +328,9 @@ pub fn create_client(
     if let Some(p) = opts.cache_path {
         config = config.cache_path(p);
     }
+    if let Some(v) = opts.max_retry_after_ms {
+        config = config.max_retry_after(ms(v));
+    }
     if let Some(v) = opts.max_backoff_ms {
         config = config.max_backoff(ms(v));
     }
@@ -509,34 +513,30 @@ pub fn client_get_flag(
     })
 }
 
-pub struct RemoteFlag {
-    client: Arc<Client>,
-    key: String,
-    ctx: EvaluationContext,
-    send_event: bool,
+/// Runs `work` on a thread of its own and returns a promise of its JSON text.
+///
+/// Not the libuv thread pool (`AsyncTask`): Node joins the pool's threads at exit, so a pool thread
+/// waiting for the network would hold `process.exit()` back for as long as the wait lasts. A detached
+/// thread does not; if the environment is gone when the work ends, the promise is simply dropped. A
+/// panic in `work` rejects the promise.
+fn on_own_thread<'e>(env: &'e Env, work: impl FnOnce() -> String + Send + 'static) -> Result<Object<'e>> {
+    let (deferred, promise) = env.create_deferred()?;
+    std::thread::Builder::new()
+        .name("hogflags-call".into())
+        .spawn(move || match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+            Ok(text) => deferred.resolve(move |_| Ok(text)),
+            Err(_) => deferred.reject(Error::from_reason("hogflags internal error: a panic in a client call")),
+        })
+        .map_err(|e| Error::from_reason(format!("cannot start a thread: {e}")))?;
+    Ok(promise)
 }
 
-impl Task for RemoteFlag {
-    type Output = String;
-    type JsValue = String;
-    fn compute(&mut self) -> Result<String> {
-        let opts = FlagOptions {
-            only_evaluate_locally: false,
-            send_event: self.send_event,
-        };
-        Ok(outcome_json(&self.client.get_flag_with(&self.key, &self.ctx, opts)))
-    }
-    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
-        Ok(output)
-    }
-}
-
-/// One flag with the `/flags` fallback, on the libuv thread pool: a promise of JSON `{flag}` /
+/// One flag with the `/flags` fallback, on a thread of its own: a promise of JSON `{flag}` /
 /// `{unresolved}`. Arguments as `clientGetFlag`, without `tryRemote` and `details`.
 #[napi(ts_return_type = "Promise<string>")]
 #[allow(clippy::too_many_arguments)]
-pub fn client_get_flag_remote(
-    env: Env,
+pub fn client_get_flag_remote<'e>(
+    env: &'e Env,
     handle: Unknown<'_>,
     sync: Unknown<'_>,
     generation: i32,
@@ -548,17 +548,13 @@ pub fn client_get_flag_remote(
     group_props: Unknown<'_>,
     device_id: Unknown<'_>,
     send_event: bool,
-) -> Result<AsyncTask<RemoteFlag>> {
+) -> Result<Object<'e>> {
     let a = args(&[&distinct_id, &person_values, &person, &groups, &group_props, &device_id]);
     let (e, sync) = (env.raw(), sync.raw());
-    with_client(&env, &handle, |st| {
-        let ctx = unsafe { st.full_context(e, generation, sync, &a)? };
-        Ok(AsyncTask::new(RemoteFlag {
-            client: st.client.clone(),
-            key,
-            ctx,
-            send_event,
-        }))
+    let (client, ctx) = with_client(&env, &handle, |st| Ok((st.client.clone(), unsafe { st.full_context(e, generation, sync, &a)? })))?;
+    on_own_thread(&env, move || {
+        let opts = FlagOptions { only_evaluate_locally: false, send_event };
+        outcome_json(&client.get_flag_with(&key, &ctx, opts))
     })
 }
 
@@ -592,27 +588,11 @@ pub fn client_all_flags(
     })
 }
 
-pub struct RemoteAll {
-    client: Arc<Client>,
-    ctx: EvaluationContext,
-}
-
-impl Task for RemoteAll {
-    type Output = String;
-    type JsValue = String;
-    fn compute(&mut self) -> Result<String> {
-        Ok(all_json(&self.client.get_all_flags_with(&self.ctx, false)))
-    }
-    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
-        Ok(output)
-    }
-}
-
-/// Every flag, with one `/flags` call for the undecided ones (on the libuv thread pool).
+/// Every flag, with one `/flags` call for the undecided ones (on a thread of its own).
 #[napi(ts_return_type = "Promise<string>")]
 #[allow(clippy::too_many_arguments)]
-pub fn client_all_flags_remote(
-    env: Env,
+pub fn client_all_flags_remote<'e>(
+    env: &'e Env,
     handle: Unknown<'_>,
     sync: Unknown<'_>,
     generation: i32,
@@ -622,16 +602,11 @@ pub fn client_all_flags_remote(
     groups: Unknown<'_>,
     group_props: Unknown<'_>,
     device_id: Unknown<'_>,
-) -> Result<AsyncTask<RemoteAll>> {
+) -> Result<Object<'e>> {
     let a = args(&[&distinct_id, &person_values, &person, &groups, &group_props, &device_id]);
     let (e, sync) = (env.raw(), sync.raw());
-    with_client(&env, &handle, |st| {
-        let ctx = unsafe { st.full_context(e, generation, sync, &a)? };
-        Ok(AsyncTask::new(RemoteAll {
-            client: st.client.clone(),
-            ctx,
-        }))
-    })
+    let (client, ctx) = with_client(&env, &handle, |st| Ok((st.client.clone(), unsafe { st.full_context(e, generation, sync, &a)? })))?;
+    on_own_thread(&env, move || all_json(&client.get_all_flags_with(&ctx, false)))
 }
 
 // ---- lifecycle ---------------------------------------------------------------------------------
@@ -642,62 +617,47 @@ pub enum Lifecycle {
     Shutdown,
 }
 
-pub struct LifecycleTask {
-    client: Arc<Client>,
-    what: Lifecycle,
+fn lifecycle_json(client: &Client, what: Lifecycle) -> String {
+    let out = match what {
+        Lifecycle::Reload => match client.reload() {
+            Ok(()) => json!({ "ok": true }),
+            Err(e) => json!({ "ok": false, "error": client_error_json(&e) }),
+        },
+        Lifecycle::Wait(timeout) => match client.wait_until_ready(timeout) {
+            Ok(()) => json!({ "ok": true }),
+            Err(WaitError::Timeout { .. }) => json!({ "ok": false }),
+            Err(WaitError::Failed(e)) => json!({ "ok": false, "error": client_error_json(&e) }),
+            Err(WaitError::ShutDown) => json!({ "ok": false, "error": client_error_json(&ClientError::ShutDown) }),
+        },
+        Lifecycle::Shutdown => {
+            client.shutdown();
+            json!({ "ok": true })
+        }
+    };
+    out.to_string()
 }
 
-impl Task for LifecycleTask {
-    type Output = String;
-    type JsValue = String;
-    fn compute(&mut self) -> Result<String> {
-        let out = match self.what {
-            Lifecycle::Reload => match self.client.reload() {
-                Ok(()) => json!({ "ok": true }),
-                Err(e) => json!({ "ok": false, "error": client_error_json(&e) }),
-            },
-            Lifecycle::Wait(timeout) => match self.client.wait_until_ready(timeout) {
-                Ok(()) => json!({ "ok": true }),
-                Err(WaitError::Timeout { .. }) => json!({ "ok": false }),
-                Err(WaitError::Failed(e)) => json!({ "ok": false, "error": client_error_json(&e) }),
-                Err(WaitError::ShutDown) => json!({ "ok": false, "error": client_error_json(&ClientError::ShutDown) }),
-            },
-            Lifecycle::Shutdown => {
-                self.client.shutdown();
-                json!({ "ok": true })
-            }
-        };
-        Ok(out.to_string())
-    }
-    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
-        Ok(output)
-    }
-}
-
-fn lifecycle(env: Env, handle: Unknown<'_>, what: Lifecycle) -> Result<AsyncTask<LifecycleTask>> {
-    with_client(&env, &handle, |st| {
-        Ok(AsyncTask::new(LifecycleTask {
-            client: st.client.clone(),
-            what,
-        }))
-    })
+/// Reload, wait and shutdown run on a thread of their own, so none of them holds `process.exit()` back.
+fn lifecycle<'e>(env: &'e Env, handle: Unknown<'_>, what: Lifecycle) -> Result<Object<'e>> {
+    let client = with_client(env, &handle, |st| Ok(st.client.clone()))?;
+    on_own_thread(env, move || lifecycle_json(&client, what))
 }
 
 /// Fetches definitions now; a promise of `{ok, error?}` (JSON).
 #[napi(ts_return_type = "Promise<string>")]
-pub fn client_reload(env: Env, handle: Unknown<'_>) -> Result<AsyncTask<LifecycleTask>> {
+pub fn client_reload<'e>(env: &'e Env, handle: Unknown<'_>) -> Result<Object<'e>> {
     lifecycle(env, handle, Lifecycle::Reload)
 }
 
 /// Waits until definitions are loaded; a promise of `{ok, error?}` (JSON).
 #[napi(ts_return_type = "Promise<string>")]
-pub fn client_wait_until_ready(env: Env, handle: Unknown<'_>, timeout_ms: f64) -> Result<AsyncTask<LifecycleTask>> {
+pub fn client_wait_until_ready<'e>(env: &'e Env, handle: Unknown<'_>, timeout_ms: f64) -> Result<Object<'e>> {
     lifecycle(env, handle, Lifecycle::Wait(ms(timeout_ms)))
 }
 
 /// Stops polling (bounded wait); evaluation keeps working on the last definitions.
 #[napi(ts_return_type = "Promise<string>")]
-pub fn client_shutdown(env: Env, handle: Unknown<'_>) -> Result<AsyncTask<LifecycleTask>> {
+pub fn client_shutdown<'e>(env: &'e Env, handle: Unknown<'_>) -> Result<Object<'e>> {
     lifecycle(env, handle, Lifecycle::Shutdown)
 }
 

@@ -65,28 +65,48 @@ impl Key {
         }
     }
 
-    /// `obj[key]`.
+    /// `obj[key]`, as posthog-node reads it (prototype chain included), except `__proto__`: only an own
+    /// property of that name counts (as `JSON.stringify` and so `/flags` would see it), never the object's
+    /// prototype.
     unsafe fn get(&self, env: Env, obj: JsVal) -> CResult<JsVal> {
+        if self.name == "__proto__" {
+            let k = unsafe { self.js_name(env)? };
+            let mut own = false;
+            let mut out = std::ptr::null_mut();
+            unsafe {
+                if sys::napi_has_own_property(env, obj, k, &mut own) != sys::Status::napi_ok {
+                    return Err(ConvError::internal("has own property"));
+                }
+                let status = if own { sys::napi_get_property(env, obj, k, &mut out) } else { sys::napi_get_undefined(env, &mut out) };
+                if status != sys::Status::napi_ok {
+                    return Err(ConvError::internal("get property"));
+                }
+            }
+            return Ok(out);
+        }
         match &self.c {
             Some(c) => unsafe { convert::get_named(env, obj, c) },
             None => {
-                let mut k = std::ptr::null_mut();
+                let k = unsafe { self.js_name(env)? };
                 let mut out = std::ptr::null_mut();
                 unsafe {
-                    if sys::napi_create_string_utf8(
-                        env,
-                        self.name.as_ptr() as *const _,
-                        self.name.len() as isize,
-                        &mut k,
-                    ) != sys::Status::napi_ok
-                        || sys::napi_get_property(env, obj, k, &mut out) != sys::Status::napi_ok
-                    {
+                    if sys::napi_get_property(env, obj, k, &mut out) != sys::Status::napi_ok {
                         return Err(ConvError::internal("get property"));
                     }
                 }
                 Ok(out)
             }
         }
+    }
+
+    unsafe fn js_name(&self, env: Env) -> CResult<JsVal> {
+        let mut k = std::ptr::null_mut();
+        if unsafe { sys::napi_create_string_utf8(env, self.name.as_ptr() as *const _, self.name.len() as isize, &mut k) }
+            != sys::Status::napi_ok
+        {
+            return Err(ConvError::internal("create key"));
+        }
+        Ok(k)
     }
 }
 
