@@ -719,12 +719,22 @@ enum hf_status hf_client_config_set_remote_timeout_ms(struct hf_client_config *c
                                                       uint64_t milliseconds);
 
 /**
- * Upper bound of the backoff after 401/403/429, in milliseconds.
+ * Upper bound of the backoff after 401/403/429, in milliseconds (default 300 000). It also bounds a
+ * server's `Retry-After`, unless `hf_client_config_set_max_retry_after_ms` raises that bound.
  *
  * Thread safety: modifies the config (see `hf_client_config`).
  */
 enum hf_status hf_client_config_set_max_backoff_ms(struct hf_client_config *config,
                                                    uint64_t milliseconds);
+
+/**
+ * Longest `Retry-After` honoured after a 429, in milliseconds (default: the max-backoff bound,
+ * `max(max_backoff, poll_interval)`).
+ *
+ * Thread safety: modifies the config (see `hf_client_config`).
+ */
+enum hf_status hf_client_config_set_max_retry_after_ms(struct hf_client_config *config,
+                                                       uint64_t milliseconds);
 
 /**
  * Non-zero: never call `/flags` (an inconclusive flag stays unresolved). Default 0.

@@ -13,6 +13,9 @@ pub struct Limits {
     pub max_regex_bytes: usize,
     /// Compiled size limit handed to the regex engines, in bytes.
     pub max_regex_compiled_bytes: usize,
+    /// Time one document may spend compiling regexes while it loads; patterns past it are compiled once,
+    /// on first use or when the client compiles them off the hot path. The answers are the same.
+    pub regex_compile_budget: std::time::Duration,
     /// Deepest nesting of cohort property groups (including cohorts referencing cohorts).
     pub max_cohort_depth: usize,
     /// Longest flag-dependency chain.
@@ -31,6 +34,7 @@ impl Default for Limits {
             max_flags: 100_000,
             max_regex_bytes: 10_000,
             max_regex_compiled_bytes: 1 << 20,
+            regex_compile_budget: std::time::Duration::from_millis(200),
             max_cohort_depth: 32,
             max_dependency_depth: 64,
         }

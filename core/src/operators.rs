@@ -13,7 +13,8 @@ use serde_json::Value;
 use crate::dates::{self, DateSpec};
 use crate::limits::Limits;
 use crate::reasons::InconclusiveKind;
-use crate::regex_match::{CompiledRegex, RegexError};
+pub(crate) use crate::regex_match::RegexCache;
+use crate::regex_match::{LazyRegex, RegexError};
 use crate::semver_match::{self, RangeOp};
 
 /// The server's string form of a value: strings as they are, anything else as compact JSON.
@@ -157,7 +158,7 @@ pub(crate) enum Operator {
     ContainsAny { needles: Vec<String>, negate: bool },
     /// `Err(Invalid)`: never matches, for `regex` and `not_regex` alike (server parity);
     /// `Err(TooLarge)`: over our limits, undecidable locally.
-    Regex { re: Result<Arc<CompiledRegex>, RegexError>, negate: bool },
+    Regex { re: Arc<LazyRegex>, negate: bool },
     /// `None` = the filter value is not a number: never matches.
     Numeric { cmp: Cmp, value: Option<f64> },
     /// `None` = malformed bounds: never matches.
@@ -170,9 +171,6 @@ pub(crate) enum Operator {
     /// An operator this engine does not know.
     Unknown,
 }
-
-/// Regexes shared by all filters of one document with the same pattern.
-pub(crate) type RegexCache = std::collections::HashMap<String, Result<Arc<CompiledRegex>, RegexError>>;
 
 impl Operator {
     /// Compiles `operator` with filter value `value`.
@@ -203,13 +201,7 @@ impl Operator {
                 Operator::ContainsAny { needles, negate: operator == "not_icontains_multi" }
             }
             "regex" | "not_regex" => {
-                let pattern = to_text(value).into_owned();
-                let re = regexes
-                    .entry(pattern)
-                    .or_insert_with_key(|p| {
-                        CompiledRegex::new(p, limits.max_regex_bytes, limits.max_regex_compiled_bytes).map(Arc::new)
-                    })
-                    .clone();
+                let re = regexes.get(&to_text(value), limits.max_regex_bytes, limits.max_regex_compiled_bytes);
                 Operator::Regex { re, negate: operator == "not_regex" }
             }
             "gt" => Operator::Numeric { cmp: Cmp::Gt, value: to_number(value) },
@@ -280,10 +272,13 @@ impl Operator {
                 let text = to_text(o);
                 needles.iter().any(|n| ascii_icontains(&text, n)) != *negate
             }
-            Operator::Regex { re: Err(RegexError::TooLarge), .. } => return Err(InconclusiveKind::InvalidValue),
-            Operator::Regex { re, negate } => match re.as_ref().ok().and_then(|re| re.find(&to_text(o))) {
-                Some(found) => found != *negate,
-                None => false,
+            Operator::Regex { re, negate } => match re.get() {
+                Err(RegexError::TooLarge) => return Err(InconclusiveKind::InvalidValue),
+                Err(RegexError::Invalid) => false,
+                Ok(re) => match re.find(&to_text(o)) {
+                    Some(found) => found != *negate,
+                    None => false,
+                },
             },
             Operator::Numeric { cmp, value } => match (to_number(o), value) {
                 (Some(lhs), Some(rhs)) => match cmp {

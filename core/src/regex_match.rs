@@ -4,6 +4,16 @@
 //! features (look-around, back-references) runs in `fancy-regex` with the server's 10 000-step backtrack
 //! limit. A pattern neither accepts, or a search that hits the limit, does not match — for `regex` and
 //! `not_regex` alike, as on the server.
+//!
+//! Compilation is bounded per document: a document of many large patterns (1,500 alternations of 9 KB
+//! take seconds to compile) must not stall loading. Patterns are compiled while loading until
+//! [`Limits::regex_compile_budget`](crate::Limits::regex_compile_budget) is spent; the rest are
+//! [`LazyRegex`]es compiled once, on first use or when the client compiles them off the hot path
+//! ([`FlagSnapshot::compile_deferred_regexes`](crate::FlagSnapshot::compile_deferred_regexes)). Either
+//! way the compiled pattern, and so every answer, is the same.
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 /// The server's backtrack limit.
 pub const BACKTRACK_LIMIT: usize = 10_000;
@@ -52,6 +62,70 @@ impl CompiledRegex {
             CompiledRegex::Linear(re) => Some(re.is_match(haystack)),
             CompiledRegex::Backtracking(re) => re.is_match(haystack).ok(),
         }
+    }
+}
+
+/// A pattern compiled at load time or, past the document's budget, once on first use.
+#[derive(Debug)]
+pub(crate) struct LazyRegex {
+    pattern: Box<str>,
+    max_pattern_bytes: usize,
+    size_limit: usize,
+    compiled: OnceLock<Result<CompiledRegex, RegexError>>,
+}
+
+impl LazyRegex {
+    fn new(pattern: &str, max_pattern_bytes: usize, size_limit: usize) -> LazyRegex {
+        LazyRegex { pattern: pattern.into(), max_pattern_bytes, size_limit, compiled: OnceLock::new() }
+    }
+
+    /// The compiled pattern (compiling it now if it was deferred; concurrent callers wait for one
+    /// compilation).
+    pub(crate) fn get(&self) -> &Result<CompiledRegex, RegexError> {
+        self.compiled.get_or_init(|| CompiledRegex::new(&self.pattern, self.max_pattern_bytes, self.size_limit))
+    }
+
+    pub(crate) fn is_compiled(&self) -> bool {
+        self.compiled.get().is_some()
+    }
+}
+
+/// The regexes of one document being loaded: one per distinct pattern, shared by every filter that uses
+/// it, compiled eagerly until the budget is spent.
+pub(crate) struct RegexCache {
+    by_pattern: std::collections::HashMap<String, Arc<LazyRegex>>,
+    deadline: Option<Instant>,
+    deferred: Vec<Arc<LazyRegex>>,
+}
+
+impl RegexCache {
+    /// A cache that compiles every pattern at once.
+    pub(crate) fn new() -> RegexCache {
+        RegexCache { by_pattern: Default::default(), deadline: None, deferred: Vec::new() }
+    }
+
+    /// A cache that compiles eagerly for `budget` from now, then defers.
+    pub(crate) fn with_budget(budget: Duration) -> RegexCache {
+        RegexCache { deadline: Instant::now().checked_add(budget), ..RegexCache::new() }
+    }
+
+    pub(crate) fn get(&mut self, pattern: &str, max_pattern_bytes: usize, size_limit: usize) -> Arc<LazyRegex> {
+        if let Some(re) = self.by_pattern.get(pattern) {
+            return re.clone();
+        }
+        let re = Arc::new(LazyRegex::new(pattern, max_pattern_bytes, size_limit));
+        if self.deadline.is_none_or(|d| Instant::now() < d) || pattern.len() > max_pattern_bytes {
+            re.get();
+        } else {
+            self.deferred.push(re.clone());
+        }
+        self.by_pattern.insert(pattern.to_owned(), re.clone());
+        re
+    }
+
+    /// The patterns left for later.
+    pub(crate) fn into_deferred(self) -> Vec<Arc<LazyRegex>> {
+        self.deferred
     }
 }
 

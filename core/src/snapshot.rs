@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
@@ -15,6 +17,7 @@ use crate::context::EvaluationContext;
 use crate::definitions::{FlagDefinition, RawDocument};
 use crate::evaluate::Evaluator;
 use crate::limits::Limits;
+use crate::regex_match::{LazyRegex, RegexCache};
 use crate::reasons::{Evaluation, Inconclusive, InconclusiveKind};
 
 /// Why a whole document was refused (a single bad flag never refuses the document).
@@ -68,6 +71,8 @@ pub struct FlagSnapshot {
     reads: PropertyKeys,
     group_type_mapping: HashMap<String, String>,
     minimal_flag_called_events: bool,
+    /// Regexes left uncompiled by the load budget (see `regex_match`).
+    deferred_regexes: Vec<Arc<LazyRegex>>,
 }
 
 impl fmt::Debug for FlagSnapshot {
@@ -99,6 +104,7 @@ impl FlagSnapshot {
             reads: PropertyKeys::default(),
             group_type_mapping: HashMap::new(),
             minimal_flag_called_events: false,
+            deferred_regexes: Vec::new(),
         }
     }
 
@@ -152,7 +158,7 @@ impl FlagSnapshot {
             limits: &limits,
             group_types: &group_type_mapping,
             flag_index: &flag_index,
-            regexes: Default::default(),
+            regexes: RegexCache::with_budget(limits.regex_compile_budget),
             raw_cohorts: doc.cohorts.unwrap_or_default(),
             cohort_index: HashMap::new(),
             cohorts: Vec::new(),
@@ -180,6 +186,7 @@ impl FlagSnapshot {
         }
         include_dependency_reads(&mut flags, &parsed_to_compiled);
         let cohorts = std::mem::take(&mut compiler.cohorts);
+        let deferred_regexes = std::mem::replace(&mut compiler.regexes, RegexCache::new()).into_deferred();
         let mut broken_cohorts: Vec<SkippedCohort> = std::mem::take(&mut compiler.broken_cohorts)
             .into_iter()
             .map(|(id, reason)| SkippedCohort { id, reason })
@@ -199,7 +206,30 @@ impl FlagSnapshot {
             reads,
             group_type_mapping,
             minimal_flag_called_events: doc.minimal_flag_called_events.unwrap_or(false),
+            deferred_regexes,
         })
+    }
+
+    /// Regexes the load budget left for later that are still not compiled.
+    pub fn deferred_regexes(&self) -> usize {
+        self.deferred_regexes.iter().filter(|r| !r.is_compiled()).count()
+    }
+
+    /// Compiles deferred regexes for about `budget` (at least one, if any is left), so that first uses
+    /// do not pay for it. Returns `true` when none is left. The client calls it off the hot path after
+    /// swapping in a snapshot; without it each pattern compiles on its first use.
+    pub fn compile_deferred_regexes(&self, budget: Duration) -> bool {
+        let deadline = Instant::now() + budget;
+        for re in &self.deferred_regexes {
+            if re.is_compiled() {
+                continue;
+            }
+            re.get();
+            if Instant::now() >= deadline {
+                return self.deferred_regexes() == 0;
+            }
+        }
+        true
     }
 
     /// Flags that were not loaded, with the reason for each.

@@ -189,3 +189,55 @@ fn positional_api_matches_keyed_api() {
     assert_eq!(snap.evaluate_at(2, &ctx), snap.evaluate("missing", &ctx));
     assert!(snap.flag_property_keys_at(2).is_none());
 }
+
+/// A document of many large regexes (alternations of ~9 KB) loads within its regex budget plus a little:
+/// the patterns past the budget are compiled later, once, and every answer is the one of a load that
+/// compiled everything at once.
+#[test]
+fn many_large_regexes_do_not_stall_loading_and_answer_the_same() {
+    let words = |flag: usize| (0..1000).map(|w| format!("w{flag}x{w}")).collect::<Vec<_>>().join("|");
+    let flags: Vec<Value> = (0..60)
+        .map(|i| {
+            let pattern = format!("^({})$", words(i));
+            json!({"key": format!("re-{i}"), "active": true, "filters": {"groups": [{"properties": [
+                {"key": "tag", "value": pattern, "operator": if i % 2 == 0 { "regex" } else { "not_regex" }, "type": "person"}],
+                "rollout_percentage": 100}]}})
+        })
+        .collect();
+    let doc = json!({"flags": flags}).to_string();
+    assert!(doc.len() > 60 * 6_000);
+
+    let budget = std::time::Duration::from_millis(50);
+    let t = std::time::Instant::now();
+    let lazy = FlagSnapshot::from_json_with_limits(doc.as_bytes(), Limits { regex_compile_budget: budget, ..Limits::default() }).unwrap();
+    let load = t.elapsed();
+    assert!(lazy.deferred_regexes() > 0, "the budget deferred some patterns");
+    assert!(load < budget + std::time::Duration::from_secs(1), "loading took {load:?}");
+    let eager = FlagSnapshot::from_json_with_limits(
+        doc.as_bytes(),
+        Limits { regex_compile_budget: std::time::Duration::from_secs(3600), ..Limits::default() },
+    )
+    .unwrap();
+    assert_eq!(eager.deferred_regexes(), 0);
+
+    let answers = |snap: &FlagSnapshot| -> Vec<String> {
+        ["w3x17", "w4x999", "nothing", "w59x0"]
+            .iter()
+            .flat_map(|tag| {
+                let ctx = EvaluationContext::new("u").with_person_property("tag", *tag);
+                (0..60).map(move |i| (format!("re-{i}"), ctx.clone()))
+            })
+            .map(|(key, ctx)| format!("{key}: {:?}", snap.evaluate(&key, &ctx).decided().map(|r| r.value.clone())))
+            .collect()
+    };
+    let half = lazy.deferred_regexes();
+    assert_eq!(answers(&lazy), answers(&eager));
+    assert_eq!(lazy.deferred_regexes(), 0, "first uses compiled the rest ({half} were deferred)");
+
+    // The client's warm-up path compiles what is left, off the hot path.
+    let again = FlagSnapshot::from_json_with_limits(doc.as_bytes(), Limits { regex_compile_budget: budget, ..Limits::default() }).unwrap();
+    assert!(again.deferred_regexes() > 0);
+    while !again.compile_deferred_regexes(std::time::Duration::from_millis(10)) {}
+    assert_eq!(again.deferred_regexes(), 0);
+    assert_eq!(answers(&again), answers(&eager));
+}

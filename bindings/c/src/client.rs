@@ -363,13 +363,26 @@ pub unsafe extern "C" fn hf_client_config_set_remote_timeout_ms(config: *mut hf_
     })
 }
 
-/// Upper bound of the backoff after 401/403/429, in milliseconds.
+/// Upper bound of the backoff after 401/403/429, in milliseconds (default 300 000). It also bounds a
+/// server's `Retry-After`, unless `hf_client_config_set_max_retry_after_ms` raises that bound.
 ///
 /// Thread safety: modifies the config (see `hf_client_config`).
 #[no_mangle]
 pub unsafe extern "C" fn hf_client_config_set_max_backoff_ms(config: *mut hf_client_config, milliseconds: u64) -> hf_status {
     guard(|| {
         update(config_mut(config)?, |cfg| cfg.max_backoff(ms(milliseconds)));
+        Ok(())
+    })
+}
+
+/// Longest `Retry-After` honoured after a 429, in milliseconds (default: the max-backoff bound,
+/// `max(max_backoff, poll_interval)`).
+///
+/// Thread safety: modifies the config (see `hf_client_config`).
+#[no_mangle]
+pub unsafe extern "C" fn hf_client_config_set_max_retry_after_ms(config: *mut hf_client_config, milliseconds: u64) -> hf_status {
+    guard(|| {
+        update(config_mut(config)?, |cfg| cfg.max_retry_after(ms(milliseconds)));
         Ok(())
     })
 }

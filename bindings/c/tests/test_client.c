@@ -454,6 +454,75 @@ static int t_wait_timeout(void) {
   return 1;
 }
 
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long fetches_of(hf_client *c) {
+  char *status = NULL;
+  long n = -1;
+  const char *at;
+  if (hf_client_status_json(c, &status) != HF_OK) return -1;
+  at = strstr(status, "\"fetches\":");
+  if (at) n = strtol(at + 10, NULL, 10);
+  hf_string_free(status);
+  return n;
+}
+
+/* A 429 with an absurd Retry-After: reload fails at once with rate_limited (within its bound), a reload
+   inside the window makes no request, and polling resumes after max_backoff (1 s), not after an hour. */
+static int t_rate_limited_reload_is_bounded(void) {
+  hf_client_config *cfg = base_config(SECRET_KEY);
+  hf_client *c = NULL;
+  double t;
+  long before;
+  EXPECT(cfg != NULL);
+  EXPECT(hf_client_config_set_definitions_timeout_ms(cfg, 1000) == HF_OK);
+  EXPECT(hf_client_config_set_max_backoff_ms(cfg, 1000) == HF_OK);
+  EXPECT(hf_client_new(cfg, &c) == HF_OK);
+  hf_client_config_free(cfg);
+  EXPECT(hf_client_wait_until_ready(c, 10000) == HF_OK);
+  EXPECT(http("POST", "/_control/faults", "[{\"target\":\"definitions\",\"kind\":\"status\",\"status\":429,\"retry_after\":1e20}]") == 200);
+  t = now_s();
+  EXPECT(hf_client_reload(c) == HF_ERR_CLIENT);
+  EXPECT(strstr(hf_last_error(), "429") != NULL);
+  EXPECT(now_s() - t < 2.0);
+  t = now_s();
+  before = fetches_of(c);
+  EXPECT(hf_client_reload(c) == HF_ERR_CLIENT && strstr(hf_last_error(), "429") != NULL);
+  EXPECT(now_s() - t < 0.5);
+  EXPECT(fetches_of(c) == before);
+  /* polling every 200 ms resumes once the 1 s bound has passed */
+  while (now_s() - t < 3.5 && fetches_of(c) < before + 3) {
+    struct timespec nap = {0, 50 * 1000 * 1000};
+    nanosleep(&nap, NULL);
+  }
+  EXPECT(fetches_of(c) >= before + 3);
+  hf_client_free(c);
+  return 1;
+}
+
+/* A reload against a server that never answers ends within definitions_timeout + 1 s. */
+static int t_reload_against_a_hanging_server_is_bounded(void) {
+  hf_client_config *cfg = base_config(SECRET_KEY);
+  hf_client *c = NULL;
+  double t;
+  EXPECT(cfg != NULL);
+  EXPECT(hf_client_config_set_definitions_timeout_ms(cfg, 500) == HF_OK);
+  EXPECT(hf_client_config_set_poll_interval_ms(cfg, 60000) == HF_OK);
+  EXPECT(hf_client_new(cfg, &c) == HF_OK);
+  hf_client_config_free(cfg);
+  EXPECT(hf_client_wait_until_ready(c, 10000) == HF_OK);
+  EXPECT(http("POST", "/_control/faults", "[{\"target\":\"definitions\",\"kind\":\"hang\",\"hang_ms\":20000}]") == 200);
+  t = now_s();
+  EXPECT(hf_client_reload(c) == HF_ERR_CLIENT);
+  EXPECT(now_s() - t < 1.5 + 0.5);
+  hf_client_free(c);
+  return 1;
+}
+
 static int t_manual_driver(void) {
   hf_client_config *cfg = base_config(SECRET_KEY);
   hf_client *c = NULL;
@@ -597,6 +666,8 @@ int main(int argc, char **argv) {
     RUN(t_wrong_secret);
     RUN(t_wait_timeout);
     RUN(t_manual_driver);
+    RUN(t_rate_limited_reload_is_bounded);
+    RUN(t_reload_against_a_hanging_server_is_bounded);
     RUN(t_log_callback);
     RUN(t_threads_share_one_client);
     RUN(t_null_arguments);

@@ -175,9 +175,15 @@ impl ClientConfig {
         };
         self.with(|c| c.driver(mode))
     }
-    /// Upper bound of the backoff after 401/403/429.
+    /// Upper bound of the backoff after 401/403/429 (default 300 s); it also bounds a server's
+    /// `Retry-After`, unless `max_retry_after` raises that bound.
     pub fn max_backoff(self: Arc<Self>, max: Duration) -> Arc<Self> {
         self.with(|c| c.max_backoff(max))
+    }
+    /// Longest `Retry-After` honoured after a 429 (default: the `max_backoff` bound,
+    /// `max(max_backoff, poll_interval)`).
+    pub fn max_retry_after(self: Arc<Self>, max: Duration) -> Arc<Self> {
+        self.with(|c| c.max_retry_after(max))
     }
     /// Random spread of scheduled delays, as a fraction (0.1 = ±10 %), clamped to 0..=0.5.
     pub fn jitter(self: Arc<Self>, fraction: f64) -> Arc<Self> {

@@ -636,11 +636,24 @@ async fn poll_loop(inner: Arc<Inner>, parts: Parts) {
         match fetched {
             Some(result) => {
                 inner.complete(req.seq, result);
+                compile_deferred_regexes(&inner).await;
             }
             None => {
                 lock(&inner.state).poller.abandon(Instant::now(), req.seq);
                 break;
             }
         }
+    }
+}
+
+/// Compiles the regexes the new snapshot's load budget left for later, in slices of 20 ms between which
+/// the driver thread serves its other tasks, so that no evaluation pays for a first compilation.
+async fn compile_deferred_regexes(inner: &Inner) {
+    let snap = inner.snapshot.load_full();
+    while !snap.compile_deferred_regexes(Duration::from_millis(20)) {
+        if inner.worker.is_stopped() {
+            return;
+        }
+        tokio::task::yield_now().await;
     }
 }
