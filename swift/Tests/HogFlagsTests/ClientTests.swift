@@ -126,6 +126,26 @@ final class ClientTests: XCTestCase {
         XCTAssertEqual(recorder.snapshot().1.last?.flags, 1)
     }
 
+    func testReloadUnderRateLimitingIsBoundedAndMaxBackoffBoundsRetryAfter() throws {
+        let client = try localClient(config().pollInterval(interval: 0.2).maxBackoff(max: 1).definitionsTimeout(timeout: 1))
+        try client.waitUntilReady(timeout: 10)
+        try server.control("/_control/faults", #"[{"target": "definitions", "kind": "status", "status": 429, "retry_after": 1e20}]"#)
+        var t = Date()
+        XCTAssertThrowsError(try client.reload()) { error in
+            guard case let HogFlagsError.Definitions(code, _) = error else { return XCTFail("got \(error)") }
+            XCTAssertEqual(code, "rate_limited")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(t), 2, "reload within definitionsTimeout + 1 s")
+        let before = client.status().fetches
+        t = Date()
+        XCTAssertThrowsError(try client.reload())
+        XCTAssertLessThan(Date().timeIntervalSince(t), 0.2, "a reload inside the Retry-After window returns at once")
+        XCTAssertEqual(client.status().fetches, before)
+        // Polling resumes after maxBackoff (1 s), not after the server's 1e20 s.
+        Thread.sleep(forTimeInterval: 3)
+        XCTAssertGreaterThanOrEqual(client.status().fetches, before + 3)
+    }
+
     func testErrorsAreTyped() throws {
         XCTAssertThrowsError(try FlagsClient(config: ClientConfig(projectApiKey: ""), listener: nil)) { error in
             guard case HogFlagsError.InvalidConfig = error else { return XCTFail("got \(error)") }

@@ -718,9 +718,16 @@ public protocol ClientConfigProtocol: AnyObject, Sendable {
     func jitter(fraction: Double)  -> ClientConfig
     
     /**
-     * Upper bound of the backoff after 401/403/429.
+     * Upper bound of the backoff after 401/403/429 (default 300 s); it also bounds a server's
+     * `Retry-After`, unless `max_retry_after` raises that bound.
      */
     func maxBackoff(max: TimeInterval)  -> ClientConfig
+    
+    /**
+     * Longest `Retry-After` honoured after a 429 (default: the `max_backoff` bound,
+     * `max(max_backoff, poll_interval)`).
+     */
+    func maxRetryAfter(max: TimeInterval)  -> ClientConfig
     
     /**
      * Never call `/flags`: undecided flags are unresolved and left out of bulk results.
@@ -917,12 +924,27 @@ open func jitter(fraction: Double) -> ClientConfig  {
 }
     
     /**
-     * Upper bound of the backoff after 401/403/429.
+     * Upper bound of the backoff after 401/403/429 (default 300 s); it also bounds a server's
+     * `Retry-After`, unless `max_retry_after` raises that bound.
      */
 open func maxBackoff(max: TimeInterval) -> ClientConfig  {
     return try!  FfiConverterTypeClientConfig_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_hogflags_uniffi_fn_method_clientconfig_max_backoff(
+            self.uniffiCloneHandle(),
+        FfiConverterDuration.lower(max),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Longest `Retry-After` honoured after a 429 (default: the `max_backoff` bound,
+     * `max(max_backoff, poll_interval)`).
+     */
+open func maxRetryAfter(max: TimeInterval) -> ClientConfig  {
+    return try!  FfiConverterTypeClientConfig_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_hogflags_uniffi_fn_method_clientconfig_max_retry_after(
             self.uniffiCloneHandle(),
         FfiConverterDuration.lower(max),uniffiCallStatus
     )
@@ -2699,8 +2721,8 @@ public func FfiConverterTypeDefinitionsUpdate_lower(_ value: DefinitionsUpdate) 
  * Codes: definitions polling `unauthorized`, `forbidden`, `quota_limited`, `rate_limited`,
  * `server_error`, `unexpected_status`, `timeout`, `connection_error`, `transport_error`,
  * `malformed_body`, `unexpected_not_modified`; `/flags` `timeout`, `connection_error`, `api_error_<status>`,
- * `quota_limited`, `unknown_error`; and `invalid_config`, `runtime`, `cache`, `shut_down`, `not_manual`,
- * `inside_async_runtime`.
+ * `quota_limited`, `unknown_error`, `interrupted`; and `config`, `runtime`, `cache`, `shut_down`,
+ * `not_manual`, `inside_async_runtime`, `interrupted` (the core's `ClientError::code`).
  */
 public struct ErrorInfo: Equatable, Hashable {
     public var code: String
@@ -5550,7 +5572,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hogflags_uniffi_checksum_method_clientconfig_jitter() != 49209) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hogflags_uniffi_checksum_method_clientconfig_max_backoff() != 64418) {
+    if (uniffi_hogflags_uniffi_checksum_method_clientconfig_max_backoff() != 50692) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hogflags_uniffi_checksum_method_clientconfig_max_retry_after() != 5590) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hogflags_uniffi_checksum_method_clientconfig_only_evaluate_locally() != 17532) {

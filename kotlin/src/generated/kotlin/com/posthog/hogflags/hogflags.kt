@@ -775,6 +775,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_clientconfig_max_backoff(
     ): Int
+    external fun uniffi_hogflags_uniffi_checksum_method_clientconfig_max_retry_after(
+    ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_clientconfig_only_evaluate_locally(
     ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_clientconfig_poll_interval(
@@ -937,6 +939,8 @@ internal object UniffiLib {
     external fun uniffi_hogflags_uniffi_fn_method_clientconfig_jitter(`ptr`: Long,`fraction`: Double,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_hogflags_uniffi_fn_method_clientconfig_max_backoff(`ptr`: Long,`max`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_hogflags_uniffi_fn_method_clientconfig_max_retry_after(`ptr`: Long,`max`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_hogflags_uniffi_fn_method_clientconfig_only_evaluate_locally(`ptr`: Long,`yes`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1246,7 +1250,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_hogflags_uniffi_checksum_method_clientconfig_jitter() and 0xFFFF) != 49209) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_hogflags_uniffi_checksum_method_clientconfig_max_backoff() and 0xFFFF) != 64418) {
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_clientconfig_max_backoff() and 0xFFFF) != 50692) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_clientconfig_max_retry_after() and 0xFFFF) != 5590) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_hogflags_uniffi_checksum_method_clientconfig_only_evaluate_locally() and 0xFFFF) != 17532) {
@@ -1945,9 +1952,16 @@ public interface ClientConfigInterface {
     fun `jitter`(`fraction`: kotlin.Double): ClientConfig
     
     /**
-     * Upper bound of the backoff after 401/403/429.
+     * Upper bound of the backoff after 401/403/429 (default 300 s); it also bounds a server's
+     * `Retry-After`, unless `max_retry_after` raises that bound.
      */
     fun `maxBackoff`(`max`: java.time.Duration): ClientConfig
+    
+    /**
+     * Longest `Retry-After` honoured after a 429 (default: the `max_backoff` bound,
+     * `max(max_backoff, poll_interval)`).
+     */
+    fun `maxRetryAfter`(`max`: java.time.Duration): ClientConfig
     
     /**
      * Never call `/flags`: undecided flags are unresolved and left out of bulk results.
@@ -2227,12 +2241,31 @@ open class ClientConfig: Disposable, AutoCloseable, ClientConfigInterface
 
     
     /**
-     * Upper bound of the backoff after 401/403/429.
+     * Upper bound of the backoff after 401/403/429 (default 300 s); it also bounds a server's
+     * `Retry-After`, unless `max_retry_after` raises that bound.
      */override fun `maxBackoff`(`max`: java.time.Duration): ClientConfig {
             return FfiConverterTypeClientConfig.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_hogflags_uniffi_fn_method_clientconfig_max_backoff(
+        it,
+        
+        FfiConverterDuration.lower(`max`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Longest `Retry-After` honoured after a 429 (default: the `max_backoff` bound,
+     * `max(max_backoff, poll_interval)`).
+     */override fun `maxRetryAfter`(`max`: java.time.Duration): ClientConfig {
+            return FfiConverterTypeClientConfig.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_hogflags_uniffi_fn_method_clientconfig_max_retry_after(
         it,
         
         FfiConverterDuration.lower(`max`),_status)
@@ -4665,8 +4698,8 @@ public object FfiConverterTypeDefinitionsUpdate: FfiConverterRustBuffer<Definiti
  * Codes: definitions polling `unauthorized`, `forbidden`, `quota_limited`, `rate_limited`,
  * `server_error`, `unexpected_status`, `timeout`, `connection_error`, `transport_error`,
  * `malformed_body`, `unexpected_not_modified`; `/flags` `timeout`, `connection_error`, `api_error_<status>`,
- * `quota_limited`, `unknown_error`; and `invalid_config`, `runtime`, `cache`, `shut_down`, `not_manual`,
- * `inside_async_runtime`.
+ * `quota_limited`, `unknown_error`, `interrupted`; and `config`, `runtime`, `cache`, `shut_down`,
+ * `not_manual`, `inside_async_runtime`, `interrupted` (the core's `ClientError::code`).
  */
 data class ErrorInfo (
     var `code`: kotlin.String

@@ -111,6 +111,25 @@ class ClientTest {
     }
 
     @Test
+    fun reloadUnderRateLimitingIsBoundedAndMaxBackoffBoundsRetryAfter() {
+        val client = local(config().pollInterval(Duration.ofMillis(200)).maxBackoff(Duration.ofSeconds(1)).definitionsTimeout(Duration.ofSeconds(1)))
+        client.waitUntilReady(Duration.ofSeconds(10))
+        server.control("/_control/faults", """[{"target": "definitions", "kind": "status", "status": 429, "retry_after": 1e20}]""")
+        var t = System.nanoTime()
+        val e = assertThrows(HogFlagsException.Definitions::class.java) { client.reload() }
+        assertEquals("rate_limited", e.code)
+        assertTrue(System.nanoTime() - t < 2_000_000_000L, "reload within definitionsTimeout + 1 s")
+        val before = client.status().fetches
+        t = System.nanoTime()
+        assertThrows(HogFlagsException.Definitions::class.java) { client.reload() }
+        assertTrue(System.nanoTime() - t < 200_000_000L, "a reload inside the Retry-After window returns at once")
+        assertEquals(before, client.status().fetches)
+        // Polling resumes after maxBackoff (1 s), not after the server's 1e20 s.
+        Thread.sleep(3000)
+        assertTrue(client.status().fetches >= before + 3L, "fetches ${client.status().fetches} vs $before")
+    }
+
+    @Test
     fun reloadPicksUpNewDefinitions() = runBlocking {
         val recorder = Recorder()
         val client = local(config(), recorder)
