@@ -6,8 +6,11 @@
 //! `cargo run --release -p hogflags --example gen_differential -- target/differential [suites] [seed]`
 //!
 //! Values include integers (also beyond 2^53 and 2^64), non-integral floats, booleans, null, empty and
-//! Unicode strings, nested lists and objects. Integral floats such as `2.0` are not generated: JavaScript
-//! cannot tell them from integers, so no binding could be faithful to that difference.
+//! Unicode strings, nested lists and objects. Filter values also include integral floats (`42.0`,
+//! `1e2`): the server compares them as written (`"42.0"` is not `"42"`), and every binding must load a
+//! document's numbers exactly as written (Python from a dict, every binding from JSON text). Contexts do
+//! not hold integral floats: JavaScript and Foundation cannot tell them from integers, so in those
+//! languages the value a caller passes *is* the integer, as their JSON would send it to `/flags`.
 
 use std::path::PathBuf;
 
@@ -35,7 +38,11 @@ fn value(rng: &mut Rng, depth: u32) -> Value {
     match rng.below(if depth > 1 { 7 } else { 9 }) {
         0 => Value::Null,
         1 => json!(rng.below(2) == 0),
-        2 => json!(rng.below(200) as i64 - 100),
+        2 => {
+            // Small integers, and the integral values the filters write as floats (`42.0` vs `42`).
+            let ints = [rng.below(200) as i64 - 100, 42, 2, 100, -7, 0];
+            json!(ints[rng.below(6) as usize])
+        }
         3 => match rng.below(4) {
             0 => json!(9_007_199_254_740_993u64), // 2^53 + 1
             1 => json!(i64::MIN),
@@ -58,6 +65,16 @@ fn value(rng: &mut Rng, depth: u32) -> Value {
     }
 }
 
+/// A filter value: as [`value`], or an integral float written as such (`42.0`, `1e2`), next to the
+/// integers that contexts hold.
+fn filter_value(rng: &mut Rng) -> Value {
+    if rng.below(5) == 0 {
+        let text = ["42.0", "2.0", "1e2", "-7.0", "[42.0, 3]", "0.0"][rng.below(6) as usize];
+        return serde_json::from_str(text).unwrap();
+    }
+    value(rng, 0)
+}
+
 fn pick<'a>(rng: &mut Rng, items: &[&'a str]) -> &'a str {
     items[rng.below(items.len() as u64) as usize]
 }
@@ -70,7 +87,7 @@ fn suite(rng: &mut Rng, n: usize) -> Value {
             let props: Vec<Value> = (0..1 + rng.below(3))
                 .map(|_| {
                     let (kind, gti) = if rng.below(4) == 0 { ("group", json!(0)) } else { ("person", Value::Null) };
-                    json!({"key": pick(rng, KEYS), "value": value(rng, 0), "operator": pick(rng, OPERATORS),
+                    json!({"key": pick(rng, KEYS), "value": filter_value(rng), "operator": pick(rng, OPERATORS),
                            "type": kind, "group_type_index": gti})
                 })
                 .collect();

@@ -152,7 +152,9 @@ export declare class InvalidContextError extends HogflagsError {}
  */
 export declare class FlagsEngine {
   /**
-   * @param definitions the definitions document: JSON text, UTF-8 bytes, or the parsed object.
+   * @param definitions the definitions document: JSON text, UTF-8 bytes, or the parsed object. Text and
+   *   bytes are exact; a parsed object has lost what `JSON.parse` loses (a filter value written `42.0`
+   *   becomes `42`, while the server compares it as the text `"42.0"`), so pass the text when you have it.
    * @throws InvalidDefinitionsError when the document is refused as a whole (a single bad flag is only
    *   skipped: see `skippedFlags`).
    */

@@ -149,3 +149,22 @@ describe('__proto__ and other Object.prototype names', () => {
     assert.equal(e.evaluateFlags('u', { personProperties: JSON.parse('{"__proto__": 1}') }).flags.set, true)
   })
 })
+
+describe('numbers as the document writes them', () => {
+  // The class of `shared/repro/python-node-disagreement.json`: a filter value written 42.0 is the text
+  // "42.0" on the server, so the integer 42 does not equal it. Text and bytes keep it; a parsed object
+  // has lost it in JSON.parse (documented in the README and the type declarations).
+  const text = '{"flags":[{"key":"age-42","active":true,"filters":{"groups":[{"properties":[{"key":"age","type":"person","operator":"exact","value":42.0}],"rollout_percentage":100}]}}]}'
+  it('text and bytes keep 42.0 as written', () => {
+    for (const input of [text, Buffer.from(text)]) {
+      const e = new FlagsEngine(input)
+      assert.equal(e.getFeatureFlag('age-42', 'u', { personProperties: { age: 42 } }), false)
+      assert.equal(e.getFeatureFlag('age-42', 'u', { personProperties: { age: '42.0' } }), true)
+      assert.equal(e.evaluateJson('age-42', JSON.parse('{"distinct_id":"u","person_properties":{"age":42}}')).value, false)
+    }
+  })
+  it('a parsed object has lost the difference (as JSON.parse does)', () => {
+    const e = new FlagsEngine(JSON.parse(text))
+    assert.equal(e.getFeatureFlag('age-42', 'u', { personProperties: { age: 42 } }), true)
+  })
+})
