@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use crate::cohorts::{CohortRef, CompiledCohort};
 use crate::definitions::{ConditionGroup, FlagDefinition, PropertyFilter};
 use crate::limits::Limits;
-use crate::operators::{Operator, RegexCache};
+use crate::operators::{Operator, PropertyMatching, RegexCache};
 use crate::reasons::InconclusiveKind;
 
 /// Whose properties and identifier a condition (or filter) uses.
@@ -161,6 +161,7 @@ pub(crate) struct Compiler<'a> {
     /// Flag key → position among the parsed flags (see `FlagSnapshot::parsed_to_compiled`).
     pub(crate) flag_index: &'a HashMap<String, usize>,
     pub(crate) regexes: RegexCache,
+    pub(crate) matching: PropertyMatching,
     pub(crate) raw_cohorts: HashMap<String, &'a RawValue>,
     pub(crate) cohort_index: HashMap<String, CohortRef>,
     pub(crate) cohorts: Vec<CompiledCohort>,
@@ -351,7 +352,7 @@ impl Compiler<'_> {
         if matches!(operator, "in" | "not_in" | "flag_evaluates_to") {
             return Ok(Filter::Undecidable(InconclusiveKind::UnknownOperator, operator.to_owned()));
         }
-        let op = Operator::compile(operator, value, self.limits, &mut self.regexes);
+        let op = Operator::compile(operator, value, self.limits, self.matching, &mut self.regexes);
         Ok(Filter::Property { source, key, op })
     }
 

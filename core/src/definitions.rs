@@ -22,6 +22,10 @@ pub struct RawDocument<'a> {
     pub cohorts: Option<HashMap<String, &'a RawValue>>,
     #[serde(default)]
     pub minimal_flag_called_events: Option<bool>,
+    /// The team's property-matching mode: `2` compares `exact`/`is_not` against boolean-like filters as
+    /// text; anything else (absent, 1, unknown) keeps the legacy truthiness coercion.
+    #[serde(default)]
+    pub property_matching_version: Option<Value>,
 }
 
 /// One flag.

@@ -32,6 +32,7 @@ mod snapshot;
 
 pub use context::{identifier_text, ContextError, ContextInput, EvaluationContext, Properties};
 pub use limits::Limits;
+pub use operators::PropertyMatching;
 pub use reasons::{
     Evaluation, EvaluationJson, FlagResult, FlagValue, Inconclusive, InconclusiveKind, Reason, ReasonCode,
 };

@@ -98,9 +98,32 @@ pub(crate) enum ExactValue {
     OneOf(Vec<String>),
 }
 
+/// How `exact`/`is_not` treat boolean-like filter values: the document's `property_matching_version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PropertyMatching {
+    /// Version 1 (and absent or unknown versions): a filter of `true`/`false` (bools, their texts, or
+    /// lists of them) compares truthiness, so `exact false` matches `"banana"`.
+    #[default]
+    Legacy,
+    /// Version 2: such filters compare as text like any other (`exact false` matches only `false` or
+    /// `"false"`, `["true", "false"]` matches `"true"`). An empty list keeps truthiness in both modes.
+    Explicit,
+}
+
+impl PropertyMatching {
+    /// The mode of a document's `property_matching_version`: only the integer 2 selects `Explicit`.
+    pub fn from_version(version: Option<&Value>) -> PropertyMatching {
+        match version.and_then(Value::as_i64) {
+            Some(2) => PropertyMatching::Explicit,
+            _ => PropertyMatching::Legacy,
+        }
+    }
+}
+
 impl ExactValue {
-    fn new(v: &Value) -> ExactValue {
-        if is_truthy_or_falsy(v) {
+    fn new(v: &Value, matching: PropertyMatching) -> ExactValue {
+        let empty_list = v.as_array().is_some_and(|a| a.is_empty());
+        if empty_list || (matching == PropertyMatching::Legacy && is_truthy_or_falsy(v)) {
             return ExactValue::Truthy(is_truthy(v));
         }
         match v {
@@ -174,7 +197,13 @@ pub(crate) enum Operator {
 
 impl Operator {
     /// Compiles `operator` with filter value `value`.
-    pub(crate) fn compile(operator: &str, value: &Value, limits: &Limits, regexes: &mut RegexCache) -> Operator {
+    pub(crate) fn compile(
+        operator: &str,
+        value: &Value,
+        limits: &Limits,
+        matching: PropertyMatching,
+        regexes: &mut RegexCache,
+    ) -> Operator {
         match operator {
             "is_set" => return Operator::IsSet,
             "is_not_set" => return Operator::IsNotSet,
@@ -185,8 +214,8 @@ impl Operator {
         }
         let ascii_lower = || to_text(value).to_ascii_lowercase();
         match operator {
-            "exact" => Operator::Exact(ExactValue::new(value)),
-            "is_not" => Operator::IsNot(ExactValue::new(value)),
+            "exact" => Operator::Exact(ExactValue::new(value, matching)),
+            "is_not" => Operator::IsNot(ExactValue::new(value, matching)),
             "icontains" => Operator::Contains { needle: ascii_lower(), negate: false },
             "not_icontains" => Operator::Contains { needle: ascii_lower(), negate: true },
             "starts_with" => Operator::StartsWith { needle: ascii_lower(), negate: false },
@@ -340,7 +369,7 @@ mod tests {
     use serde_json::json;
 
     fn op(name: &str, v: Value) -> Operator {
-        Operator::compile(name, &v, &Limits::default(), &mut RegexCache::new())
+        Operator::compile(name, &v, &Limits::default(), PropertyMatching::Legacy, &mut RegexCache::new())
     }
     fn m(o: &Operator, v: Value) -> Result<bool, InconclusiveKind> {
         o.matches(Some(&v), Utc::now)

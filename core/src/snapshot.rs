@@ -17,6 +17,7 @@ use crate::context::EvaluationContext;
 use crate::definitions::{FlagDefinition, RawDocument};
 use crate::evaluate::Evaluator;
 use crate::limits::Limits;
+use crate::operators::PropertyMatching;
 use crate::regex_match::{LazyRegex, RegexCache};
 use crate::reasons::{Evaluation, Inconclusive, InconclusiveKind};
 
@@ -71,6 +72,7 @@ pub struct FlagSnapshot {
     reads: PropertyKeys,
     group_type_mapping: HashMap<String, String>,
     minimal_flag_called_events: bool,
+    property_matching: PropertyMatching,
     /// Regexes left uncompiled by the load budget (see `regex_match`).
     deferred_regexes: Vec<Arc<LazyRegex>>,
 }
@@ -104,6 +106,7 @@ impl FlagSnapshot {
             reads: PropertyKeys::default(),
             group_type_mapping: HashMap::new(),
             minimal_flag_called_events: false,
+            property_matching: PropertyMatching::Legacy,
             deferred_regexes: Vec::new(),
         }
     }
@@ -159,6 +162,7 @@ impl FlagSnapshot {
             group_types: &group_type_mapping,
             flag_index: &flag_index,
             regexes: RegexCache::with_budget(limits.regex_compile_budget),
+            matching: PropertyMatching::from_version(doc.property_matching_version.as_ref()),
             raw_cohorts: doc.cohorts.unwrap_or_default(),
             cohort_index: HashMap::new(),
             cohorts: Vec::new(),
@@ -187,6 +191,7 @@ impl FlagSnapshot {
         include_dependency_reads(&mut flags, &parsed_to_compiled);
         let cohorts = std::mem::take(&mut compiler.cohorts);
         let deferred_regexes = std::mem::replace(&mut compiler.regexes, RegexCache::new()).into_deferred();
+        let property_matching = compiler.matching;
         let mut broken_cohorts: Vec<SkippedCohort> = std::mem::take(&mut compiler.broken_cohorts)
             .into_iter()
             .map(|(id, reason)| SkippedCohort { id, reason })
@@ -206,6 +211,7 @@ impl FlagSnapshot {
             reads,
             group_type_mapping,
             minimal_flag_called_events: doc.minimal_flag_called_events.unwrap_or(false),
+            property_matching,
             deferred_regexes,
         })
     }
@@ -264,6 +270,11 @@ impl FlagSnapshot {
     /// `group_type_mapping` of the document (index as text → group type name).
     pub fn group_type_mapping(&self) -> &HashMap<String, String> {
         &self.group_type_mapping
+    }
+
+    /// The document's property-matching mode (`property_matching_version`).
+    pub fn property_matching(&self) -> PropertyMatching {
+        self.property_matching
     }
 
     /// The document's `minimal_flag_called_events` gate.
