@@ -126,14 +126,17 @@ impl<'s, 'c> Evaluator<'s, 'c> {
         };
 
         if let Some(prop) = &flag.enrollment_property {
-            if let Some(v) = ctx.person_property(prop) {
-                let on = matches!(v, Value::Bool(true)) || v.as_str() == Some("true");
-                let mut result = decided(flag, FlagValue::Bool(on), ReasonCode::SuperConditionValue, Some(0));
-                if let Evaluation::Decided(r) = &mut result {
-                    r.payload = flag.payloads.get("true");
-                }
-                return result;
+            // The server decides by the stored enrollment when the person has one, before anything else.
+            // Absent here, it may still be stored there (set by the browser): undecidable locally (D6).
+            let Some(v) = ctx.person_property(prop) else {
+                return inconclusive(InconclusiveKind::MissingProperty, Some(prop));
+            };
+            let on = matches!(v, Value::Bool(true)) || v.as_str() == Some("true");
+            let mut result = decided(flag, FlagValue::Bool(on), ReasonCode::SuperConditionValue, Some(0));
+            if let Evaluation::Decided(r) = &mut result {
+                r.payload = flag.payloads.get("true");
             }
+            return result;
         }
         if let Some(sc) = &flag.super_condition {
             let present = sc.filters.iter().any(|f| match f {
