@@ -96,9 +96,50 @@ pub(crate) struct CompiledFlag {
     pub(crate) enrollment_property: Option<String>,
     pub(crate) super_condition: Option<Condition>,
     pub(crate) has_dependencies: bool,
+    pub(crate) runtime: EvaluationRuntime,
     /// What evaluating this flag can read, including through its cohorts and (once the snapshot has
     /// resolved them) its dependencies.
     pub(crate) reads: PropertyKeys,
+}
+
+/// Where a flag is meant to be evaluated (the flag's `evaluation_runtime`), and where an evaluator runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum EvaluationRuntime {
+    Server,
+    Client,
+    /// Both (a flag without a runtime, or with an unknown one).
+    #[default]
+    All,
+}
+
+impl EvaluationRuntime {
+    /// A flag's runtime as PostHog reads it: `"server"`, `"client"`, anything else `All`.
+    pub fn of_definition(value: Option<&Value>) -> EvaluationRuntime {
+        match value.and_then(Value::as_str) {
+            Some("server") => EvaluationRuntime::Server,
+            Some("client") => EvaluationRuntime::Client,
+            _ => EvaluationRuntime::All,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvaluationRuntime::Server => "server",
+            EvaluationRuntime::Client => "client",
+            EvaluationRuntime::All => "all",
+        }
+    }
+
+    /// Whether an evaluator in runtime `evaluator` (`None`: one the server cannot tell) serves a flag of
+    /// this runtime: `all` flags everywhere, `server`/`client` flags only there.
+    pub fn served_in(self, evaluator: Option<EvaluationRuntime>) -> bool {
+        match (self, evaluator) {
+            (EvaluationRuntime::All, _) => true,
+            (_, Some(EvaluationRuntime::All)) => true,
+            (flag, Some(e)) => flag == e,
+            (_, None) => false,
+        }
+    }
 }
 
 /// A flag's payloads by value (`"true"` or a variant key), sorted by key. Every decided evaluation looks
@@ -262,6 +303,7 @@ impl Compiler<'_> {
             enrollment_property,
             super_condition,
             has_dependencies,
+            runtime: EvaluationRuntime::of_definition(def.evaluation_runtime.as_ref()),
             reads,
         })
     }

@@ -50,6 +50,9 @@ pub struct FlagDefinition {
     pub has_experiment: Option<bool>,
     #[serde(default)]
     pub has_encrypted_payloads: Option<bool>,
+    /// `server`, `client` or `all` (anything else reads as `all`).
+    #[serde(default)]
+    pub evaluation_runtime: Option<Value>,
 }
 
 /// `filters` of a flag.

@@ -310,6 +310,10 @@ impl<'s, 'c> Evaluator<'s, 'c> {
         let Some(index) = self.snap.parsed_to_compiled.get(parsed).copied().flatten() else {
             return unknown;
         };
+        if !self.snap.flags[index].runtime.served_in(self.snap.evaluator_runtime()) {
+            // The server does not evaluate a flag of another runtime, and reads it as false (D14).
+            return Tri::from_bool(matches!(expected, Expected::Bool(false)));
+        }
         self.ensure_slots();
         let result = match self.slots[index] {
             Slot::Done(e) => e,

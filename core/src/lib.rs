@@ -36,7 +36,7 @@ pub use operators::PropertyMatching;
 pub use reasons::{
     Evaluation, EvaluationJson, FlagResult, FlagValue, Inconclusive, InconclusiveKind, Reason, ReasonCode,
 };
-pub use compile::PropertyKeys;
+pub use compile::{EvaluationRuntime, PropertyKeys};
 pub use snapshot::{DocumentError, FlagInfo, FlagSnapshot, SkippedCohort, SkippedFlag};
 #[cfg(feature = "client")]
 pub mod client;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use crate::compile::{CompiledFlag, Compiler, PropertyKeys};
+use crate::compile::{CompiledFlag, Compiler, EvaluationRuntime, PropertyKeys};
 use crate::cohorts::CompiledCohort;
 use crate::context::EvaluationContext;
 use crate::definitions::{FlagDefinition, RawDocument};
@@ -56,6 +56,7 @@ pub struct FlagInfo<'s> {
     pub active: bool,
     pub has_experiment: Option<bool>,
     pub ensure_experience_continuity: bool,
+    pub evaluation_runtime: EvaluationRuntime,
 }
 
 /// Compiled definitions. Immutable, `Send + Sync`, cheap to share behind an `Arc`.
@@ -73,6 +74,8 @@ pub struct FlagSnapshot {
     group_type_mapping: HashMap<String, String>,
     minimal_flag_called_events: bool,
     property_matching: PropertyMatching,
+    /// The runtime this snapshot evaluates in (see `for_runtime`).
+    evaluator_runtime: Option<EvaluationRuntime>,
     /// Regexes left uncompiled by the load budget (see `regex_match`).
     deferred_regexes: Vec<Arc<LazyRegex>>,
 }
@@ -107,6 +110,7 @@ impl FlagSnapshot {
             group_type_mapping: HashMap::new(),
             minimal_flag_called_events: false,
             property_matching: PropertyMatching::Legacy,
+            evaluator_runtime: Some(EvaluationRuntime::Server),
             deferred_regexes: Vec::new(),
         }
     }
@@ -212,6 +216,7 @@ impl FlagSnapshot {
             group_type_mapping,
             minimal_flag_called_events: doc.minimal_flag_called_events.unwrap_or(false),
             property_matching,
+            evaluator_runtime: Some(EvaluationRuntime::Server),
             deferred_regexes,
         })
     }
@@ -270,6 +275,19 @@ impl FlagSnapshot {
     /// `group_type_mapping` of the document (index as text → group type name).
     pub fn group_type_mapping(&self) -> &HashMap<String, String> {
         &self.group_type_mapping
+    }
+
+    /// The same snapshot, evaluating in `runtime` (default: `Server`, as every server SDK; `None`: a
+    /// runtime the server cannot tell, where only `all` flags are served). As on the server, a flag not
+    /// served in this runtime counts as `false` where another flag depends on it; evaluated directly,
+    /// it is still evaluated (as the SDKs do, for bootstrapping clients).
+    pub fn for_runtime(mut self, runtime: Option<EvaluationRuntime>) -> FlagSnapshot {
+        self.evaluator_runtime = runtime;
+        self
+    }
+
+    pub fn evaluator_runtime(&self) -> Option<EvaluationRuntime> {
+        self.evaluator_runtime
     }
 
     /// The document's property-matching mode (`property_matching_version`).
@@ -357,5 +375,6 @@ fn info(f: &CompiledFlag) -> FlagInfo<'_> {
         active: f.active,
         has_experiment: f.has_experiment,
         ensure_experience_continuity: f.continuity,
+        evaluation_runtime: f.runtime,
     }
 }

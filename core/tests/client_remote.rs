@@ -339,3 +339,47 @@ fn parses_legacy_and_v2_shapes() {
     assert!(matches!(hogflags::client::parse_flags_response(b"[]"), Err(RemoteError::Malformed(_))));
     assert!(matches!(hogflags::client::parse_flags_response(b"{\"x\":1}"), Err(RemoteError::Malformed(_))));
 }
+
+/// `evaluation_runtime` (D14): the client declares `server` on `/flags` (remote mode `client`), so the
+/// server answers runtime-tagged flags; a bulk call does not ask `/flags` for an undecided flag of another
+/// runtime (the server would not answer it); dependencies on such a flag are false, as on the server.
+#[test]
+fn evaluation_runtime_is_declared_and_scopes_the_fallback() {
+    let flag = |key: &str, runtime: &str, prop: &str| {
+        serde_json::json!({"key": key, "active": true, "evaluation_runtime": runtime, "filters": {"groups": [
+            {"properties": [{"key": prop, "type": "person", "operator": "exact", "value": "pro"}], "rollout_percentage": 100}]}})
+    };
+    let doc = serde_json::json!({"flags": [
+        flag("server-beta", "server", "plan"), flag("client-beta", "client", "plan"), flag("any-beta", "all", "plan"),
+        {"key": "needs-client-flag", "active": true, "filters": {"groups": [{"properties": [
+            {"key": "client-beta", "type": "flag", "operator": "flag_evaluates_to", "value": true, "dependency_chain": ["client-beta"]}],
+            "rollout_percentage": 100}]}},
+    ]});
+    let server = start_server(serde_json::to_vec(&doc).unwrap());
+    server.set_person_properties("user-1", pro_props());
+    let client = ready(&server, config(&server.url()));
+    let ctx = EvaluationContext::new("user-1");
+
+    // Single flag: asked with evaluation_runtime "server", and the server answers a server-tagged flag.
+    let d = client.get_flag("server-beta", &ctx).unwrap();
+    assert_eq!((d.value.clone(), d.source), (FlagValue::Bool(true), Source::Remote));
+    assert_eq!(server.stats().last_flags_request.unwrap()["evaluation_runtime"], "server");
+
+    // Bulk: only the server and untagged flags are asked for; the client-only one stays unresolved.
+    let all = client.get_all_flags(&ctx);
+    let sent = server.stats().last_flags_request.unwrap();
+    assert_eq!(sent["flag_keys_to_evaluate"], serde_json::json!(["server-beta", "any-beta"]), "{sent}");
+    assert_eq!(all.flags["server-beta"].value, FlagValue::Bool(true));
+    assert_eq!(all.flags["any-beta"].value, FlagValue::Bool(true));
+    assert!(matches!(all.unresolved["client-beta"], Unresolved::Inconclusive { .. }), "{:?}", all.unresolved);
+    // The dependent flag is decided locally: its client-only dependency is false for a server.
+    assert_eq!(all.flags["needs-client-flag"].value, FlagValue::Bool(false));
+    assert_eq!(all.flags["needs-client-flag"].source, Source::Local);
+
+    // Remote mode is a client runtime.
+    let remote = RemoteClient::new(config(&server.url()).poll_interval(Duration::from_secs(60)), ctx.clone()).unwrap();
+    remote.wait_until_ready(Duration::from_secs(5)).unwrap();
+    assert_eq!(server.stats().last_flags_request.unwrap()["evaluation_runtime"], "client");
+    assert_eq!(remote.get_flag("client-beta").unwrap().value, FlagValue::Bool(true));
+    assert!(remote.get_flag("server-beta").is_err(), "the server does not serve server flags to a client");
+}

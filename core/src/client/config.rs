@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::EvaluationRuntime;
+
 use super::error::ClientError;
 use super::events::FlagCalledEvent;
 use super::types::{DefinitionsUpdate, FlagsChanged};
@@ -95,6 +97,7 @@ pub struct Config {
     pub(crate) on_definitions_updated: Option<DefinitionsCallback>,
     pub(crate) on_flags_changed: Option<FlagsChangedCallback>,
     pub(crate) interrupt_check: Option<InterruptCheck>,
+    pub(crate) evaluation_runtime: Option<EvaluationRuntime>,
 }
 
 impl fmt::Debug for Config {
@@ -112,6 +115,7 @@ impl fmt::Debug for Config {
             .field("driver", &self.driver)
             .field("max_backoff", &self.max_backoff)
             .field("max_retry_after", &self.max_retry_after)
+            .field("evaluation_runtime", &self.evaluation_runtime)
             .field("jitter", &self.jitter)
             .field("dedupe_capacity", &self.dedupe_capacity)
             .finish_non_exhaustive()
@@ -144,6 +148,7 @@ impl Config {
             on_definitions_updated: None,
             on_flags_changed: None,
             interrupt_check: None,
+            evaluation_runtime: None,
         }
     }
 
@@ -251,6 +256,20 @@ impl Config {
     pub fn interrupt_check(mut self, f: impl Fn() -> bool + Send + Sync + 'static) -> Self {
         self.interrupt_check = Some(Arc::new(f));
         self
+    }
+
+    /// The runtime this client evaluates in, sent as `evaluation_runtime` on `/flags` (the server then
+    /// answers that runtime's flags and `all` flags) and used locally for dependencies on flags of
+    /// another runtime (false, as on the server). Default: `server` for a [`Client`](super::Client),
+    /// `client` for a [`RemoteClient`](super::RemoteClient) (a mobile or desktop app).
+    pub fn evaluation_runtime(mut self, runtime: EvaluationRuntime) -> Self {
+        self.evaluation_runtime = Some(runtime);
+        self
+    }
+
+    /// The runtime in effect, given the kind of client's default.
+    pub(crate) fn runtime_or(&self, default: EvaluationRuntime) -> EvaluationRuntime {
+        self.evaluation_runtime.unwrap_or(default)
     }
 
     pub(crate) fn interrupted(&self) -> bool {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 
-use crate::{Evaluation, EvaluationContext, FlagSnapshot};
+use crate::{Evaluation, EvaluationContext, EvaluationRuntime, FlagSnapshot};
 
 use super::cache::{self, CacheEntry};
 use super::config::{Config, DriverMode};
@@ -213,7 +213,10 @@ impl Client {
                     out.flags.insert(key.to_owned(), d);
                 }
                 Evaluation::Inconclusive(i) => {
-                    undecided.push(key.to_owned());
+                    // `/flags` answers only flags served in this runtime: others are not asked for.
+                    if snap.flag(key).is_none_or(|f| f.evaluation_runtime.served_in(snap.evaluator_runtime())) {
+                        undecided.push(key.to_owned());
+                    }
                     out.unresolved
                         .insert(key.to_owned(), Unresolved::Inconclusive { kind: i.kind, detail: i.detail.map(str::to_owned) });
                 }
@@ -258,7 +261,7 @@ impl Client {
     pub fn remote_flags(&self, ctx: &EvaluationContext, flag_keys: Option<&[&str]>) -> Result<RemoteFlags, RemoteError> {
         let parts = self.parts().map_err(|_| RemoteError::ShutDown)?;
         let config = self.inner.config.clone();
-        let body = serde_json::to_vec(&remote::request_body(&config, ctx, flag_keys))
+        let body = serde_json::to_vec(&remote::request_body(&config, ctx, flag_keys, config.runtime_or(EvaluationRuntime::Server)))
             .map_err(|e| RemoteError::Malformed(e.to_string()))?;
         let http = parts.http.clone();
         let timeout = config.remote_timeout * 2 + Duration::from_secs(2);
@@ -471,6 +474,12 @@ impl Drop for Client {
 }
 
 impl Inner {
+    /// A definitions document as this client evaluates it (in its runtime).
+    fn load(&self, body: &[u8]) -> Result<FlagSnapshot, crate::DocumentError> {
+        let runtime = self.config.runtime_or(EvaluationRuntime::Server);
+        FlagSnapshot::from_json(body).map(|s| s.for_runtime(Some(runtime)))
+    }
+
     fn load_cache(&self) {
         let Some(path) = &self.config.cache_path else { return };
         let entry = match cache::read(path, CACHE_KIND) {
@@ -481,7 +490,7 @@ impl Inner {
                 return;
             }
         };
-        match FlagSnapshot::from_json(&entry.body) {
+        match self.load(&entry.body) {
             Ok(snap) => {
                 let n = snap.len();
                 self.snapshot.store(Arc::new(snap));
@@ -505,7 +514,7 @@ impl Inner {
         let now = Instant::now();
         // Compile outside the lock: the bookkeeping lock is only ever held for microseconds.
         let mut compiled = match &result {
-            FetchResult::Response(r) if r.status == 200 => Some(FlagSnapshot::from_json(&r.body)),
+            FetchResult::Response(r) if r.status == 200 => Some(self.load(&r.body)),
             _ => None,
         };
         // Phase 1: the poller decides (bookkeeping lock, microseconds).

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
 
-use crate::EvaluationContext;
+use crate::{EvaluationContext, EvaluationRuntime};
 
 use super::config::Config;
 use super::error::RemoteError;
@@ -13,7 +13,11 @@ use super::types::{FlagDetails, FlagReason, FlagValue, Source};
 /// The JSON body of `POST /flags/?v=2` for a context. Sends the key as both `token` and `api_key` and
 /// the device id as both `device_id` and `$device_id` (D33: the server accepts either; old proxies may
 /// know only one). `$group_key` is added to each group's properties, as the SDKs do.
-pub fn request_body(config: &Config, ctx: &EvaluationContext, flag_keys: Option<&[&str]>) -> Value {
+///
+/// `evaluation_runtime` declares where the caller evaluates: the server then answers that runtime's flags
+/// and `all` flags. Without it (and without a User-Agent it recognises) it would drop every flag tagged
+/// `server` or `client`.
+pub fn request_body(config: &Config, ctx: &EvaluationContext, flag_keys: Option<&[&str]>, runtime: EvaluationRuntime) -> Value {
     let groups: Map<String, Value> = ctx.groups().map(|(t, k)| (t.to_owned(), Value::String(k.to_owned()))).collect();
     let mut group_properties = Map::new();
     for (t, k) in ctx.groups() {
@@ -34,6 +38,7 @@ pub fn request_body(config: &Config, ctx: &EvaluationContext, flag_keys: Option<
         "person_properties": person,
         "group_properties": group_properties,
         "geoip_disable": true,
+        "evaluation_runtime": runtime.as_str(),
     });
     if let Some(keys) = flag_keys {
         body["flag_keys_to_evaluate"] = Value::Array(keys.iter().map(|k| Value::String((*k).to_owned())).collect());

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
-use crate::EvaluationContext;
+use crate::{EvaluationContext, EvaluationRuntime};
 
 use super::cache::{self, CacheEntry};
 use super::config::{Config, DriverMode};
@@ -282,7 +282,8 @@ impl Inner {
             let ctx = lock(&self.context).clone();
             (ctx, lock(&self.state).context_generation)
         };
-        let body = serde_json::to_vec(&remote::request_body(&self.config, &ctx, None))
+        let runtime = self.config.runtime_or(EvaluationRuntime::Client);
+        let body = serde_json::to_vec(&remote::request_body(&self.config, &ctx, None, runtime))
             .map_err(|e| RemoteError::Malformed(e.to_string()))?;
         let result = match transport::post_flags(&parts.http, &self.config, &body).await {
             Ok(bytes) => remote::parse_response(&bytes).map(|rf| (rf, bytes)),

@@ -9,13 +9,34 @@
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use hogflags::{identifier_text, EvaluationContext, Evaluation};
+use hogflags::{identifier_text, Evaluation, EvaluationContext, EvaluationRuntime};
 use hyper::StatusCode;
 use serde_json::{json, Map, Value};
 
 use crate::state::Shared;
 
-pub(crate) fn respond(shared: &Shared, v2: bool, body: &[u8]) -> (StatusCode, Value) {
+/// The runtime a request evaluates in, as PostHog infers it: the body's `evaluation_runtime`, else a
+/// User-Agent of a known server SDK (`posthog-python`, `posthog-node`, …) means `server`, a browser or
+/// mobile SDK `client`; otherwise none, and only untagged flags are served.
+fn request_runtime(req: &Map<String, Value>, user_agent: &str) -> Option<EvaluationRuntime> {
+    match req.get("evaluation_runtime").and_then(Value::as_str) {
+        Some("server") => return Some(EvaluationRuntime::Server),
+        Some("client") => return Some(EvaluationRuntime::Client),
+        Some("all") => return Some(EvaluationRuntime::All),
+        _ => {}
+    }
+    const SERVER: &[&str] = &["posthog-python/", "posthog-node/", "posthog-ruby/", "posthog-go/", "posthog-php/", "posthog-java/"];
+    const CLIENT: &[&str] = &["posthog-js/", "posthog-ios/", "posthog-android/", "posthog-flutter/", "posthog-react-native/"];
+    if SERVER.iter().any(|p| user_agent.starts_with(p)) {
+        Some(EvaluationRuntime::Server)
+    } else if CLIENT.iter().any(|p| user_agent.starts_with(p)) {
+        Some(EvaluationRuntime::Client)
+    } else {
+        None
+    }
+}
+
+pub(crate) fn respond(shared: &Shared, v2: bool, user_agent: &str, body: &[u8]) -> (StatusCode, Value) {
     let Ok(Value::Object(req)) = serde_json::from_slice::<Value>(body) else {
         return (StatusCode::BAD_REQUEST, json!({"type":"validation_error","code":"invalid_body","detail":"Body is not a JSON object."}));
     };
@@ -73,7 +94,8 @@ pub(crate) fn respond(shared: &Shared, v2: bool, body: &[u8]) -> (StatusCode, Va
     });
 
     let defs = shared.definitions();
-    let snapshot = &defs.snapshot;
+    let runtime = request_runtime(&req, user_agent);
+    let snapshot = defs.for_runtime(runtime);
     let mut flags = Map::new();
     let mut legacy_values = Map::new();
     let mut legacy_payloads = Map::new();
@@ -83,7 +105,7 @@ pub(crate) fn respond(shared: &Shared, v2: bool, body: &[u8]) -> (StatusCode, Va
             continue;
         }
         let Some(info) = snapshot.flag(key) else { continue };
-        if !info.active {
+        if !info.active || !info.evaluation_runtime.served_in(runtime) {
             continue;
         }
         let metadata = |payload: Option<String>| {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use hogflags::FlagSnapshot;
+use hogflags::{EvaluationRuntime, FlagSnapshot};
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 
@@ -112,13 +112,16 @@ pub(crate) struct Definitions {
     pub gzipped: Bytes,
     pub etag: String,
     pub snapshot: Arc<FlagSnapshot>,
+    /// The same document evaluated for a client runtime, and for a runtime the server cannot tell.
+    client_snapshot: Arc<FlagSnapshot>,
+    unknown_runtime_snapshot: Arc<FlagSnapshot>,
 }
 
 impl Definitions {
     fn new(body: &[u8]) -> Definitions {
         let digest = Sha1::digest(body);
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        let snapshot = match FlagSnapshot::from_json(body) {
+        let load = || match FlagSnapshot::from_json(body) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("hogflags-test-server: definitions do not load in the core ({e}); /flags answers with no flags");
@@ -129,7 +132,21 @@ impl Definitions {
             body: Bytes::copy_from_slice(body),
             gzipped: Bytes::from(gzip(body)),
             etag: format!("W/\"{}\"", &hex[..32]),
-            snapshot: Arc::new(snapshot),
+            snapshot: Arc::new(load().for_runtime(Some(EvaluationRuntime::Server))),
+            client_snapshot: Arc::new(load().for_runtime(Some(EvaluationRuntime::Client))),
+            unknown_runtime_snapshot: Arc::new(load().for_runtime(None)),
+        }
+    }
+}
+
+impl Definitions {
+    /// The snapshot for a request's runtime: as PostHog, `server` or `client` when the request says so,
+    /// `all` included; otherwise one that serves only untagged (`all`) flags.
+    pub fn for_runtime(&self, runtime: Option<EvaluationRuntime>) -> &Arc<FlagSnapshot> {
+        match runtime {
+            Some(EvaluationRuntime::Server) | Some(EvaluationRuntime::All) => &self.snapshot,
+            Some(EvaluationRuntime::Client) => &self.client_snapshot,
+            None => &self.unknown_runtime_snapshot,
         }
     }
 }
