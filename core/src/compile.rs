@@ -97,6 +97,8 @@ pub(crate) struct CompiledFlag {
     pub(crate) super_condition: Option<Condition>,
     pub(crate) has_dependencies: bool,
     pub(crate) runtime: EvaluationRuntime,
+    /// The evaluation contexts the flag is limited to (empty: none, it is evaluated everywhere).
+    pub(crate) contexts: Vec<String>,
     /// What evaluating this flag can read, including through its cohorts and (once the snapshot has
     /// resolved them) its dependencies.
     pub(crate) reads: PropertyKeys,
@@ -304,6 +306,13 @@ impl Compiler<'_> {
             super_condition,
             has_dependencies,
             runtime: EvaluationRuntime::of_definition(def.evaluation_runtime.as_ref()),
+            contexts: def
+                .evaluation_contexts
+                .as_ref()
+                .or(def.evaluation_tags.as_ref())
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default(),
             reads,
         })
     }

@@ -53,6 +53,12 @@ pub struct FlagDefinition {
     /// `server`, `client` or `all` (anything else reads as `all`).
     #[serde(default)]
     pub evaluation_runtime: Option<Value>,
+    /// The evaluation contexts (tags) the flag is limited to; servers before 2026-03 call them
+    /// `evaluation_tags`.
+    #[serde(default)]
+    pub evaluation_contexts: Option<Value>,
+    #[serde(default)]
+    pub evaluation_tags: Option<Value>,
 }
 
 /// `filters` of a flag.

@@ -308,6 +308,10 @@ impl<'s, 'c> Evaluator<'s, 'c> {
     fn dependency(&mut self, parsed: usize, key: &'s str, expected: &Expected) -> Tri<'s> {
         let unknown = Tri::Unknown(InconclusiveKind::Dependency, key);
         let Some(index) = self.snap.parsed_to_compiled.get(parsed).copied().flatten() else {
+            if self.snap.excluded.get(parsed).copied().unwrap_or(false) {
+                // Left out for the evaluator's contexts: false, as on the server (D14).
+                return Tri::from_bool(matches!(expected, Expected::Bool(false)));
+            }
             return unknown;
         };
         if !self.snap.flags[index].runtime.served_in(self.snap.evaluator_runtime()) {

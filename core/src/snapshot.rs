@@ -76,6 +76,8 @@ pub struct FlagSnapshot {
     property_matching: PropertyMatching,
     /// The runtime this snapshot evaluates in (see `for_runtime`).
     evaluator_runtime: Option<EvaluationRuntime>,
+    /// Parsed positions of flags left out for the evaluator's contexts (see `for_contexts`).
+    pub(crate) excluded: Vec<bool>,
     /// Regexes left uncompiled by the load budget (see `regex_match`).
     deferred_regexes: Vec<Arc<LazyRegex>>,
 }
@@ -111,6 +113,7 @@ impl FlagSnapshot {
             minimal_flag_called_events: false,
             property_matching: PropertyMatching::Legacy,
             evaluator_runtime: Some(EvaluationRuntime::Server),
+            excluded: Vec::new(),
             deferred_regexes: Vec::new(),
         }
     }
@@ -217,6 +220,7 @@ impl FlagSnapshot {
             minimal_flag_called_events: doc.minimal_flag_called_events.unwrap_or(false),
             property_matching,
             evaluator_runtime: Some(EvaluationRuntime::Server),
+            excluded: Vec::new(),
             deferred_regexes,
         })
     }
@@ -283,6 +287,37 @@ impl FlagSnapshot {
     /// it is still evaluated (as the SDKs do, for bootstrapping clients).
     pub fn for_runtime(mut self, runtime: Option<EvaluationRuntime>) -> FlagSnapshot {
         self.evaluator_runtime = runtime;
+        self
+    }
+
+    /// The same snapshot for an evaluator limited to `contexts` (posthog-node's `evaluationContexts`):
+    /// a flag limited to evaluation contexts (its `evaluation_contexts`, or the older
+    /// `evaluation_tags`) that shares none with `contexts` is left out, as if the document did not
+    /// have it, and counts as `false` where another flag depends on it, as on the server. No contexts:
+    /// every flag stays.
+    pub fn for_contexts(mut self, contexts: &[String]) -> FlagSnapshot {
+        if contexts.is_empty() {
+            return self;
+        }
+        let keep: Vec<bool> =
+            self.flags.iter().map(|f| f.contexts.is_empty() || f.contexts.iter().any(|c| contexts.contains(c))).collect();
+        if keep.iter().all(|k| *k) {
+            return self;
+        }
+        let mut new_position = vec![None; self.flags.len()];
+        let mut flags = Vec::with_capacity(self.flags.len());
+        for (i, flag) in std::mem::take(&mut self.flags).into_iter().enumerate() {
+            if keep[i] {
+                new_position[i] = Some(flags.len());
+                flags.push(flag);
+            }
+        }
+        self.excluded = self.parsed_to_compiled.iter().map(|p| p.is_some_and(|i| !keep[i])).collect();
+        for p in &mut self.parsed_to_compiled {
+            *p = p.and_then(|i| new_position[i]);
+        }
+        self.index = flags.iter().enumerate().map(|(i, f)| (f.key.clone(), i)).collect();
+        self.flags = flags;
         self
     }
 

@@ -383,3 +383,46 @@ fn evaluation_runtime_is_declared_and_scopes_the_fallback() {
     assert_eq!(remote.get_flag("client-beta").unwrap().value, FlagValue::Bool(true));
     assert!(remote.get_flag("server-beta").is_err(), "the server does not serve server flags to a client");
 }
+
+/// Evaluation contexts (posthog-node's `evaluationContexts`, D14): flags limited to other contexts are
+/// left out locally and count as false for dependencies; the contexts are sent on `/flags`, where the
+/// server leaves out the same flags.
+#[test]
+fn evaluation_contexts_leave_out_other_contexts_flags() {
+    let flag = |key: &str, field: &str, tags: serde_json::Value| {
+        let mut f = serde_json::json!({"key": key, "active": true, "filters": {"groups": [{"properties": [], "rollout_percentage": 100}]}});
+        if !tags.is_null() {
+            f[field] = tags;
+        }
+        f
+    };
+    let doc = serde_json::json!({"flags": [
+        flag("web-only", "evaluation_contexts", serde_json::json!(["web"])),
+        flag("mobile-only", "evaluation_contexts", serde_json::json!(["mobile"])),
+        flag("mobile-legacy-tags", "evaluation_tags", serde_json::json!(["mobile"])),
+        flag("untagged", "", serde_json::Value::Null),
+        {"key": "needs-mobile", "active": true, "filters": {"groups": [{"properties": [
+            {"key": "mobile-only", "type": "flag", "operator": "flag_evaluates_to", "value": true, "dependency_chain": ["mobile-only"]}],
+            "rollout_percentage": 100}]}},
+        {"key": "beta", "active": true, "evaluation_contexts": ["web"], "filters": {"groups": [{"properties": [
+            {"key": "plan", "type": "person", "operator": "exact", "value": "pro"}], "rollout_percentage": 100}]}},
+    ]});
+    let server = start_server(serde_json::to_vec(&doc).unwrap());
+    server.set_person_properties("user-1", pro_props());
+    let client = ready(&server, config(&server.url()).evaluation_contexts(["web"]));
+    let ctx = EvaluationContext::new("user-1");
+    let all = client.get_all_flags_with(&ctx, true);
+    let mut keys: Vec<&str> = all.flags.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["needs-mobile", "untagged", "web-only"]);
+    assert_eq!(all.flags["needs-mobile"].value, FlagValue::Bool(false), "a left-out dependency is false");
+    assert!(!all.unresolved.contains_key("mobile-only"), "left out, not unresolved");
+    // The fallback carries the contexts; the server leaves out the same flags.
+    let remote = client.get_all_flags(&ctx);
+    assert_eq!(remote.flags["beta"].source, Source::Remote);
+    assert_eq!(server.stats().last_flags_request.unwrap()["evaluation_contexts"], serde_json::json!(["web"]));
+    assert_eq!(client.get_flag("mobile-only", &ctx).unwrap_err(), Unresolved::FlagMissing);
+    // Without contexts, every flag is evaluated.
+    let plain = ready(&server, config(&server.url()));
+    assert_eq!(plain.get_all_flags_with(&ctx, true).flags.len(), 5);
+}

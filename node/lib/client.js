@@ -24,6 +24,7 @@ const CLIENT_OPTIONS = {
   dedupeCapacity: [['dedupeCapacity'], 'number'],
   useSystemProxy: [['useSystemProxy'], 'boolean'],
   userAgent: [['userAgent'], 'string'],
+  evaluationContexts: [['evaluationContexts', 'evaluationEnvironments'], 'strings'],
 }
 const CALLBACKS = { onFeatureFlagCalled: 'flag_called', onError: 'error', onDefinitionsUpdated: 'definitions_updated' }
 
@@ -34,9 +35,10 @@ function nativeOptions(options) {
     if (alias === undefined) continue
     const v = options[alias]
     const ok = type === 'string' ? typeof v === 'string'
+      : type === 'strings' ? Array.isArray(v) && v.every((x) => typeof x === 'string')
       : type === 'boolean' ? typeof v === 'boolean'
         : typeof v === 'number' && Number.isFinite(v) && v >= 0
-    if (!ok) throw new TypeError(`${alias} must be ${type === 'ms' ? 'a number of milliseconds' : type === 'number' ? 'a non-negative number' : `a ${type}`}, got ${describe(v)}`)
+    if (!ok) throw new TypeError(`${alias} must be ${type === 'ms' ? 'a number of milliseconds' : type === 'number' ? 'a non-negative number' : type === 'strings' ? 'an array of strings' : `a ${type}`}, got ${describe(v)}`)
     out[name] = v
   }
   out.events = []

@@ -276,6 +276,13 @@ export interface FlagsClientOptions {
   maxBackoff?: number
   /** Longest Retry-After honoured after a 429, ms (default: the maxBackoff bound, max(maxBackoff, pollInterval)). */
   maxRetryAfter?: number
+  /**
+   * Evaluation contexts of this client (posthog-node's option): flags limited to other contexts are left
+   * out and count as false for dependencies; the contexts are sent on /flags. Alias: evaluationEnvironments.
+   */
+  evaluationContexts?: readonly string[]
+  /** @deprecated posthog-node's older name of `evaluationContexts`. */
+  evaluationEnvironments?: readonly string[]
   /** Random spread of scheduled delays, as a fraction (default 0.1). */
   jitter?: number
   /** Size of the `$feature_flag_called` dedupe memory (default 50 000). */

@@ -3,7 +3,7 @@
 from datetime import datetime
 import os
 from types import TracebackType
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Type, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 _FlagValue = Union[bool, str]
 _Id = Union[str, int]
@@ -199,6 +199,7 @@ class FlagsClient:
         jitter: float = 0.1,
         manual: bool = False,
         use_system_proxy: bool = True,
+        evaluation_contexts: Optional[Sequence[str]] = None,
     ) -> None: ...
     def get_feature_flag(
         self,

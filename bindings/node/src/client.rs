@@ -52,6 +52,7 @@ struct Options {
     dedupe_capacity: Option<f64>,
     use_system_proxy: Option<bool>,
     user_agent: Option<String>,
+    evaluation_contexts: Option<Vec<String>>,
     /// Which callbacks the JS side has: `flag_called`, `error`, `definitions_updated`.
     #[serde(default)]
     events: Vec<String>,
@@ -327,6 +328,9 @@ pub fn create_client(
     }
     if let Some(p) = opts.cache_path {
         config = config.cache_path(p);
+    }
+    if let Some(v) = opts.evaluation_contexts {
+        config = config.evaluation_contexts(v);
     }
     if let Some(v) = opts.max_retry_after_ms {
         config = config.max_retry_after(ms(v));

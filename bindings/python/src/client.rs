@@ -256,7 +256,7 @@ impl FlagsClient {
         definitions_timeout=10.0, feature_flags_request_timeout_seconds=3.0, only_evaluate_locally=false,
         cache_path=None, on_feature_flag_called=None, on_error=None, on_definitions_updated=None,
         dedupe_capacity=50_000, max_backoff=300.0, max_retry_after=None, jitter=0.1, manual=false,
-        use_system_proxy=true
+        use_system_proxy=true, evaluation_contexts=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -279,6 +279,7 @@ impl FlagsClient {
         jitter: f64,
         manual: bool,
         use_system_proxy: bool,
+        evaluation_contexts: Option<Vec<String>>,
     ) -> PyResult<Self> {
         guarded(py, || {
             pylog::install();
@@ -304,6 +305,9 @@ impl FlagsClient {
                 .driver(if manual { DriverMode::Manual } else { DriverMode::Background });
             if let Some(s) = secret {
                 config = config.secret_key(s);
+            }
+            if let Some(c) = evaluation_contexts {
+                config = config.evaluation_contexts(c);
             }
             if let Some(m) = max_retry_after {
                 config = config.max_retry_after(seconds(m, "max_retry_after")?);

@@ -98,6 +98,7 @@ pub struct Config {
     pub(crate) on_flags_changed: Option<FlagsChangedCallback>,
     pub(crate) interrupt_check: Option<InterruptCheck>,
     pub(crate) evaluation_runtime: Option<EvaluationRuntime>,
+    pub(crate) evaluation_contexts: Vec<String>,
 }
 
 impl fmt::Debug for Config {
@@ -116,6 +117,7 @@ impl fmt::Debug for Config {
             .field("max_backoff", &self.max_backoff)
             .field("max_retry_after", &self.max_retry_after)
             .field("evaluation_runtime", &self.evaluation_runtime)
+            .field("evaluation_contexts", &self.evaluation_contexts)
             .field("jitter", &self.jitter)
             .field("dedupe_capacity", &self.dedupe_capacity)
             .finish_non_exhaustive()
@@ -149,6 +151,7 @@ impl Config {
             on_flags_changed: None,
             interrupt_check: None,
             evaluation_runtime: None,
+            evaluation_contexts: Vec::new(),
         }
     }
 
@@ -264,6 +267,18 @@ impl Config {
     /// `client` for a [`RemoteClient`](super::RemoteClient) (a mobile or desktop app).
     pub fn evaluation_runtime(mut self, runtime: EvaluationRuntime) -> Self {
         self.evaluation_runtime = Some(runtime);
+        self
+    }
+
+    /// The evaluation contexts of this client (posthog-node's `evaluationContexts`): flags limited to
+    /// other contexts are left out locally and count as `false` for dependencies, and the contexts are
+    /// sent on `/flags` so that the server does the same. Empty (default): every flag.
+    pub fn evaluation_contexts<I, S>(mut self, contexts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.evaluation_contexts = contexts.into_iter().map(Into::into).collect();
         self
     }
 

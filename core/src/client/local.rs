@@ -477,7 +477,7 @@ impl Inner {
     /// A definitions document as this client evaluates it (in its runtime).
     fn load(&self, body: &[u8]) -> Result<FlagSnapshot, crate::DocumentError> {
         let runtime = self.config.runtime_or(EvaluationRuntime::Server);
-        FlagSnapshot::from_json(body).map(|s| s.for_runtime(Some(runtime)))
+        FlagSnapshot::from_json(body).map(|s| s.for_runtime(Some(runtime)).for_contexts(&self.config.evaluation_contexts))
     }
 
     fn load_cache(&self) {

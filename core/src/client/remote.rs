@@ -40,6 +40,9 @@ pub fn request_body(config: &Config, ctx: &EvaluationContext, flag_keys: Option<
         "geoip_disable": true,
         "evaluation_runtime": runtime.as_str(),
     });
+    if !config.evaluation_contexts.is_empty() {
+        body["evaluation_contexts"] = json!(config.evaluation_contexts);
+    }
     if let Some(keys) = flag_keys {
         body["flag_keys_to_evaluate"] = Value::Array(keys.iter().map(|k| Value::String((*k).to_owned())).collect());
     }

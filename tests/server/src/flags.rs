@@ -95,7 +95,23 @@ pub(crate) fn respond(shared: &Shared, v2: bool, user_agent: &str, body: &[u8]) 
 
     let defs = shared.definitions();
     let runtime = request_runtime(&req, user_agent);
-    let snapshot = defs.for_runtime(runtime);
+    // Evaluation contexts (`collect_excluded_by_tags` on the server): flags limited to other contexts are
+    // left out and count as false for dependencies.
+    let contexts: Vec<String> = req
+        .get("evaluation_contexts")
+        .or_else(|| req.get("evaluation_environments"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    let for_contexts;
+    let snapshot = if contexts.is_empty() {
+        defs.for_runtime(runtime)
+    } else {
+        for_contexts = hogflags::FlagSnapshot::from_json(&defs.body)
+            .map(|s| s.for_runtime(runtime).for_contexts(&contexts))
+            .unwrap_or_else(|_| hogflags::FlagSnapshot::empty());
+        &std::sync::Arc::new(for_contexts)
+    };
     let mut flags = Map::new();
     let mut legacy_values = Map::new();
     let mut legacy_payloads = Map::new();
