@@ -369,3 +369,26 @@ describe('lifecycle and bad input', () => {
     assert.ok(ended - started < 10_000)
   })
 })
+
+describe('evaluation contexts and runtime', () => {
+  it('leaves out other contexts\' flags and declares runtime and contexts on /flags', async () => {
+    const tagged = (key, extra) => ({ key, active: true, filters: { groups: [{ properties: [], rollout_percentage: 100 }] }, ...extra })
+    await server.setDefinitions({
+      flags: [
+        tagged('web-only', { evaluation_contexts: ['web'] }),
+        tagged('mobile-only', { evaluation_contexts: ['mobile'] }),
+        { key: 'server-beta', active: true, evaluation_runtime: 'server', filters: { groups: [{ properties: [{ key: 'plan', value: 'pro', type: 'person', operator: 'exact' }], rollout_percentage: 100 }] } },
+      ],
+    })
+    await server.setPerson('u', { plan: 'pro' })
+    const c = client({ evaluationContexts: ['web'] })
+    assert.equal(await c.waitForLocalEvaluationReady(5000), true)
+    assert.deepEqual(await c.getAllFlags('u', { onlyEvaluateLocally: true }), { 'web-only': true })
+    assert.equal(await c.getFeatureFlag('server-beta', 'u'), true)
+    const sent = (await server.stats()).last_flags_request
+    assert.equal(sent.evaluation_runtime, 'server')
+    assert.deepEqual(sent.evaluation_contexts, ['web'])
+    assert.throws(() => client({ evaluationContexts: 'web' }), TypeError)
+  })
+})
+

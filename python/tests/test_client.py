@@ -315,3 +315,20 @@ def test_configuration_error_is_a_value_error():
     with pytest.raises(ValueError) as info:
         FlagsClient("", secret_key=SECRET_KEY, host="http://127.0.0.1:9")
     assert isinstance(info.value, hogflags.HogflagsError) and info.value.code == "config"
+
+
+def test_evaluation_contexts_and_runtime(served, make_client):
+    doc = {"flags": [flag("web-only", evaluation_contexts=["web"]), flag("mobile-only", evaluation_contexts=["mobile"]),
+                     flag("server-beta", prop="plan", evaluation_runtime="server")],
+           "group_type_mapping": {}, "cohorts": {}}
+    served.reset(doc)
+    served.person("u", {"plan": "pro"})
+    c = make_client(evaluation_contexts=["web"])
+    assert c.wait_until_ready(5)
+    assert c.get_all_flags("u", only_evaluate_locally=True) == {"web-only": True}
+    # the fallback declares the runtime and the contexts; the server answers the server-tagged flag
+    assert c.get_feature_flag("server-beta", "u") is True
+    sent = served.stats()["last_flags_request"]
+    assert sent["evaluation_runtime"] == "server" and sent["evaluation_contexts"] == ["web"]
+    with pytest.raises(TypeError):
+        make_client(evaluation_contexts="web")
