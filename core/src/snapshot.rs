@@ -137,9 +137,10 @@ impl FlagSnapshot {
         let mut skipped = Vec::new();
         let mut parsed: Vec<(usize, FlagDefinition)> = Vec::with_capacity(doc.flags.len());
         let mut flag_index: HashMap<String, usize> = HashMap::with_capacity(doc.flags.len());
+        let mut deleted = Vec::new();
         for (n, raw) in doc.flags.iter().enumerate() {
             match serde_json::from_str::<FlagDefinition>(raw.get()) {
-                Ok(def) if def.deleted == Some(true) => {}
+                Ok(def) if def.deleted == Some(true) => deleted.push((n, def)),
                 Ok(def) if flag_index.contains_key(&def.key) => skipped
                     .push((n, SkippedFlag { reason: "duplicate flag key; the first one is used".into(), key: def.key })),
                 Ok(def) => {
@@ -163,6 +164,15 @@ impl FlagSnapshot {
             }
         }
 
+        // A flag marked deleted that the document still carries reads as inactive (false, no request: D5),
+        // unless a live flag has its key.
+        for (n, mut def) in deleted {
+            if !flag_index.contains_key(&def.key) {
+                def.active = Some(false);
+                flag_index.insert(def.key.clone(), parsed.len());
+                parsed.push((n, def));
+            }
+        }
         let group_type_mapping = doc.group_type_mapping.unwrap_or_default();
         let mut compiler = Compiler {
             limits: &limits,
