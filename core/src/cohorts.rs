@@ -3,33 +3,12 @@
 //! Only dynamic cohorts are in the definitions; a cohort that is absent (static cohorts never are) makes
 //! the filter undecidable locally. Cohorts are compiled once per document, on first reference, into trees
 //! of compiled filters; cycles and over-deep nesting are refused with a reason instead of overflowing the
-//! stack. Evaluation is three-valued: a decisive entry decides a group even when another is undecidable.
+//! stack. The compiled shapes (`CohortRef`, `CompiledCohort`, `Node`) are part of the compiled model in
+//! `compile`; evaluation (three-valued: a decisive entry decides a group even when another is
+//! undecidable) is in `evaluate`.
 
-use crate::compile::{Aggregation, Compiler, Filter, PropertyKeys};
+use crate::compile::{Aggregation, CohortRef, CompiledCohort, Compiler, Filter, Node, PropertyKeys};
 use crate::definitions::{parse_cohort, CohortNode};
-use crate::reasons::InconclusiveKind;
-
-/// A reference from a filter to a cohort.
-#[derive(Debug, Clone)]
-pub(crate) enum CohortRef {
-    Compiled(usize),
-    /// Not in the definitions (e.g. a static cohort): undecidable locally.
-    Missing(String),
-    /// In the definitions but unusable (malformed, cyclic, too deep); the snapshot reports why.
-    Broken(String),
-}
-
-#[derive(Debug)]
-pub(crate) enum Node {
-    Group { all: bool, entries: Vec<Node> },
-    Leaf { negate: bool, filter: Filter },
-}
-
-#[derive(Debug)]
-pub(crate) struct CompiledCohort {
-    pub(crate) root: Node,
-    pub(crate) reads: PropertyKeys,
-}
 
 impl Compiler<'_> {
     /// The compiled cohort for `id`, compiling it (and the cohorts it references) on first use.
@@ -104,60 +83,3 @@ impl Compiler<'_> {
     }
 }
 
-/// A three-valued answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Tri<'s> {
-    True,
-    False,
-    Unknown(InconclusiveKind, &'s str),
-}
-
-impl<'s> Tri<'s> {
-    pub(crate) fn from_bool(b: bool) -> Tri<'s> {
-        if b {
-            Tri::True
-        } else {
-            Tri::False
-        }
-    }
-
-    pub(crate) fn negate_if(self, negate: bool) -> Tri<'s> {
-        match self {
-            Tri::True if negate => Tri::False,
-            Tri::False if negate => Tri::True,
-            other => other,
-        }
-    }
-}
-
-/// Three-valued AND/OR over lazily computed entries: a decisive entry (false for AND, true for OR) wins
-/// over undecidable ones; otherwise the first undecidable entry is the answer.
-pub(crate) fn combine<'s, I: Iterator<Item = Tri<'s>>>(all: bool, entries: I) -> Tri<'s> {
-    let mut unknown = None;
-    for t in entries {
-        match (all, t) {
-            (true, Tri::False) => return Tri::False,
-            (false, Tri::True) => return Tri::True,
-            (_, Tri::Unknown(..)) if unknown.is_none() => unknown = Some(t),
-            _ => {}
-        }
-    }
-    unknown.unwrap_or(Tri::from_bool(all))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn three_valued_logic() {
-        let u = Tri::Unknown(InconclusiveKind::MissingProperty, "x");
-        assert_eq!(combine(true, [u, Tri::False].into_iter()), Tri::False);
-        assert_eq!(combine(true, [u, Tri::True].into_iter()), u);
-        assert_eq!(combine(false, [u, Tri::True].into_iter()), Tri::True);
-        assert_eq!(combine(false, [Tri::False, u].into_iter()), u);
-        assert_eq!(combine(true, std::iter::empty()), Tri::True);
-        assert_eq!(combine(false, std::iter::empty()), Tri::False);
-        assert_eq!(u.negate_if(true), u);
-    }
-}

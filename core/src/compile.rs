@@ -9,7 +9,6 @@ use serde_json::Value;
 
 use serde_json::value::RawValue;
 
-use crate::cohorts::{CohortRef, CompiledCohort};
 use crate::definitions::{ConditionGroup, FlagDefinition, PropertyFilter};
 use crate::limits::Limits;
 use crate::operators::{Operator, PropertyMatching, RegexCache};
@@ -195,6 +194,28 @@ impl PropertyKeys {
         self.any_group |= other.any_group;
         self.dependencies.extend(other.dependencies.iter().copied());
     }
+}
+
+/// A reference from a filter to a cohort.
+#[derive(Debug, Clone)]
+pub(crate) enum CohortRef {
+    Compiled(usize),
+    /// Not in the definitions (e.g. a static cohort): undecidable locally.
+    Missing(String),
+    /// In the definitions but unusable (malformed, cyclic, too deep); the snapshot reports why.
+    Broken(String),
+}
+
+#[derive(Debug)]
+pub(crate) enum Node {
+    Group { all: bool, entries: Vec<Node> },
+    Leaf { negate: bool, filter: Filter },
+}
+
+#[derive(Debug)]
+pub(crate) struct CompiledCohort {
+    pub(crate) root: Node,
+    pub(crate) reads: PropertyKeys,
 }
 
 /// Document-wide compile state shared by all flags.

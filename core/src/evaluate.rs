@@ -10,8 +10,7 @@ use std::cell::OnceCell;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::cohorts::{combine, CohortRef, Node, Tri};
-use crate::compile::{Aggregation, CompiledFlag, Condition, Expected, Filter, Source};
+use crate::compile::{Aggregation, CohortRef, CompiledFlag, Condition, Expected, Filter, Node, Source};
 use crate::context::EvaluationContext;
 use crate::hash::{flag_hash, holdout_hash, in_rollout};
 use crate::reasons::{Evaluation, FlagResult, FlagValue, Inconclusive, InconclusiveKind, Reason, ReasonCode};
@@ -342,5 +341,90 @@ impl<'s, 'c> Evaluator<'s, 'c> {
             Expected::Bool(false) => !r.value.is_enabled(),
             Expected::Variant(s) => r.value == FlagValue::Variant(s),
         })
+    }
+}
+
+/// Evaluation entry points of a snapshot (the snapshot itself only loads and describes definitions).
+impl FlagSnapshot {
+    /// Evaluates the flag at `position` (see [`position`](Self::position)); a position out of range is
+    /// an unknown flag.
+    pub fn evaluate_at(&self, position: usize, ctx: &EvaluationContext) -> Evaluation<'_> {
+        if position < self.flags.len() {
+            Evaluator::new(self, ctx).flag(position)
+        } else {
+            Evaluation::Inconclusive(Inconclusive { kind: InconclusiveKind::UnknownFlag, detail: None })
+        }
+    }
+
+    /// Evaluates one flag.
+    pub fn evaluate(&self, key: &str, ctx: &EvaluationContext) -> Evaluation<'_> {
+        match self.index.get(key) {
+            Some(&i) => Evaluator::new(self, ctx).flag(i),
+            None => Evaluation::Inconclusive(Inconclusive { kind: InconclusiveKind::UnknownFlag, detail: None }),
+        }
+    }
+
+    /// Evaluates every loaded flag, in document order; each flag (also as a dependency) is evaluated once.
+    pub fn evaluate_all(&self, ctx: &EvaluationContext) -> Vec<(&str, Evaluation<'_>)> {
+        let mut ev = Evaluator::new(self, ctx).for_all();
+        (0..self.flags.len()).map(|i| (self.flags[i].key.as_str(), ev.flag(i))).collect()
+    }
+}
+
+/// A three-valued answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tri<'s> {
+    True,
+    False,
+    Unknown(InconclusiveKind, &'s str),
+}
+
+impl<'s> Tri<'s> {
+    pub(crate) fn from_bool(b: bool) -> Tri<'s> {
+        if b {
+            Tri::True
+        } else {
+            Tri::False
+        }
+    }
+
+    pub(crate) fn negate_if(self, negate: bool) -> Tri<'s> {
+        match self {
+            Tri::True if negate => Tri::False,
+            Tri::False if negate => Tri::True,
+            other => other,
+        }
+    }
+}
+
+/// Three-valued AND/OR over lazily computed entries: a decisive entry (false for AND, true for OR) wins
+/// over undecidable ones; otherwise the first undecidable entry is the answer.
+pub(crate) fn combine<'s, I: Iterator<Item = Tri<'s>>>(all: bool, entries: I) -> Tri<'s> {
+    let mut unknown = None;
+    for t in entries {
+        match (all, t) {
+            (true, Tri::False) => return Tri::False,
+            (false, Tri::True) => return Tri::True,
+            (_, Tri::Unknown(..)) if unknown.is_none() => unknown = Some(t),
+            _ => {}
+        }
+    }
+    unknown.unwrap_or(Tri::from_bool(all))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_valued_logic() {
+        let u = Tri::Unknown(InconclusiveKind::MissingProperty, "x");
+        assert_eq!(combine(true, [u, Tri::False].into_iter()), Tri::False);
+        assert_eq!(combine(true, [u, Tri::True].into_iter()), u);
+        assert_eq!(combine(false, [u, Tri::True].into_iter()), Tri::True);
+        assert_eq!(combine(false, [Tri::False, u].into_iter()), u);
+        assert_eq!(combine(true, std::iter::empty()), Tri::True);
+        assert_eq!(combine(false, std::iter::empty()), Tri::False);
+        assert_eq!(u.negate_if(true), u);
     }
 }

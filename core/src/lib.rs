@@ -29,6 +29,7 @@ mod regex_match;
 mod dates;
 mod semver_match;
 mod snapshot;
+mod values;
 
 pub use context::{identifier_text, ContextError, ContextInput, EvaluationContext, Properties};
 pub use limits::Limits;

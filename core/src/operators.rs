@@ -16,23 +16,7 @@ use crate::reasons::InconclusiveKind;
 pub(crate) use crate::regex_match::RegexCache;
 use crate::regex_match::{LazyRegex, RegexError};
 use crate::semver_match::{self, RangeOp};
-
-/// The server's string form of a value: strings as they are, anything else as compact JSON.
-pub(crate) fn to_text(value: &Value) -> std::borrow::Cow<'_, str> {
-    match value {
-        Value::String(s) => std::borrow::Cow::Borrowed(s),
-        other => std::borrow::Cow::Owned(other.to_string()),
-    }
-}
-
-/// The server's numeric form: numbers, or strings that parse fully as f64.
-fn to_number(value: &Value) -> Option<f64> {
-    match value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.parse().ok(),
-        other => other.to_string().parse().ok(),
-    }
-}
+use crate::values::{to_number, to_text};
 
 fn is_truthy_or_falsy(value: &Value) -> bool {
     match value {

@@ -5,7 +5,7 @@
 use semver::{Version, VersionReq};
 use serde_json::Value;
 
-use crate::operators::to_text;
+use crate::values::to_text;
 
 fn normalize(version: &str) -> &str {
     version.strip_prefix('v').unwrap_or(version).trim()

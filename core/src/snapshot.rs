@@ -11,15 +11,12 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use crate::compile::{CompiledFlag, Compiler, EvaluationRuntime, PropertyKeys};
-use crate::cohorts::CompiledCohort;
-use crate::context::EvaluationContext;
+use crate::compile::{CompiledCohort, CompiledFlag, Compiler, EvaluationRuntime, PropertyKeys};
+
 use crate::definitions::{FlagDefinition, RawDocument};
-use crate::evaluate::Evaluator;
 use crate::limits::Limits;
 use crate::operators::PropertyMatching;
 use crate::regex_match::{LazyRegex, RegexCache};
-use crate::reasons::{Evaluation, Inconclusive, InconclusiveKind};
 
 /// Why a whole document was refused (a single bad flag never refuses the document).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,7 +60,7 @@ pub struct FlagInfo<'s> {
 pub struct FlagSnapshot {
     pub(crate) flags: Vec<CompiledFlag>,
     /// Flag key → position. foldhash: every one-flag evaluation looks its key up here.
-    index: HashMap<String, usize, foldhash::fast::RandomState>,
+    pub(crate) index: HashMap<String, usize, foldhash::fast::RandomState>,
     /// Position among the parsed flags → position among the compiled ones (`None`: skipped).
     pub(crate) parsed_to_compiled: Vec<Option<usize>>,
     pub(crate) cohorts: Vec<CompiledCohort>,
@@ -365,30 +362,6 @@ impl FlagSnapshot {
     /// [`flag_property_keys`](Self::flag_property_keys) of the flag at `position`.
     pub fn flag_property_keys_at(&self, position: usize) -> Option<&PropertyKeys> {
         self.flags.get(position).map(|f| &f.reads)
-    }
-
-    /// Evaluates the flag at `position` (see [`position`](Self::position)); a position out of range is
-    /// an unknown flag.
-    pub fn evaluate_at(&self, position: usize, ctx: &EvaluationContext) -> Evaluation<'_> {
-        if position < self.flags.len() {
-            Evaluator::new(self, ctx).flag(position)
-        } else {
-            Evaluation::Inconclusive(Inconclusive { kind: InconclusiveKind::UnknownFlag, detail: None })
-        }
-    }
-
-    /// Evaluates one flag.
-    pub fn evaluate(&self, key: &str, ctx: &EvaluationContext) -> Evaluation<'_> {
-        match self.index.get(key) {
-            Some(&i) => Evaluator::new(self, ctx).flag(i),
-            None => Evaluation::Inconclusive(Inconclusive { kind: InconclusiveKind::UnknownFlag, detail: None }),
-        }
-    }
-
-    /// Evaluates every loaded flag, in document order; each flag (also as a dependency) is evaluated once.
-    pub fn evaluate_all(&self, ctx: &EvaluationContext) -> Vec<(&str, Evaluation<'_>)> {
-        let mut ev = Evaluator::new(self, ctx).for_all();
-        (0..self.flags.len()).map(|i| (self.flags[i].key.as_str(), ev.flag(i))).collect()
     }
 }
 
