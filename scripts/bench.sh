@@ -59,20 +59,20 @@ run_logged() {
 }
 
 build_rust() {
-  step "build (release): gen_workloads, bench_harness (client feature)"
+  step "build (release): gen_workloads, bench_harness (tools/)"
   ensure_rust || return 1
-  run_logged "$LOGS/build-rust.log" cargo build --release -p hogflags --features client \
-    --example gen_workloads --example bench_harness
+  run_logged "$LOGS/build-rust.log" cargo build --release -p hogflags-tools \
+    --bin gen_workloads --bin bench_harness
 }
 
 gen_workloads() {
   step "workloads -> ${WORKLOADS#$ROOT/}"
-  run_logged "$LOGS/workloads.log" "$CARGO_TARGET_DIR/release/examples/gen_workloads" "$WORKLOADS"
+  run_logged "$LOGS/workloads.log" "$CARGO_TARGET_DIR/release/gen_workloads" "$WORKLOADS"
 }
 
 run_rust() {
   step "rust: hogflags-rust, sha1-floor, serde_json-floor, w4 poll cycle"
-  "$CARGO_TARGET_DIR/release/examples/bench_harness" "$WORKLOADS" "${QUICK[@]}" \
+  "$CARGO_TARGET_DIR/release/bench_harness" "$WORKLOADS" "${QUICK[@]}" \
     >"$RESULTS/rust.jsonl.tmp" 2>"$LOGS/rust.log" && mv "$RESULTS/rust.jsonl.tmp" "$RESULTS/rust.jsonl"
 }
 

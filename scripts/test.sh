@@ -25,7 +25,7 @@ mkdir -p target/test-logs
 if [ -z "${HOGFLAGS_EXTRA_CORPUS:-}" ]; then
   source scripts/lib/toolchains.sh
   rm -rf target/differential
-  if ensure_rust && cargo run --quiet --release -p hogflags --example gen_differential -- target/differential 10; then
+  if ensure_rust && cargo run --quiet --release -p hogflags-tools --bin gen_differential -- target/differential 10; then
     export HOGFLAGS_EXTRA_CORPUS="$PWD/target/differential"
   else
     echo "could not generate the differential corpus"; total_fail=$((total_fail + 1))

@@ -1,7 +1,7 @@
 'use strict'
 // The Node row of the cross-language benchmark: hogflags (the Node package) against posthog-node's own
 // local evaluation, in the same process and run, on the shared workload files written by
-// `cargo run --release -p hogflags --example gen_workloads -- DIR` (the files every language reads).
+// `cargo run --release -p hogflags-tools --bin gen_workloads -- DIR` (the files every language reads).
 //
 //   node run.js --workloads DIR [--json OUT.jsonl] [--quick] [--posthog-node PATH]
 //   node run.js --rss IMPL WORKLOAD --workloads DIR [--quick]      (internal: one peak-RSS measurement)
@@ -18,7 +18,7 @@
 // getAllFlags with onlyEvaluateLocally, no events) and "posthog-node-internal" (its FeatureFlagsPoller
 // methods, without the client's bookkeeping; skipped when a posthog-node version lacks them).
 //
-// Timing follows core/examples/bench_harness.rs: calls are timed in batches (process.hrtime.bigint), the
+// Timing follows tools/src/bin/bench_harness.rs: calls are timed in batches (process.hrtime.bigint), the
 // per-call time of a batch is its time / its length, median and p99 are taken over batches, throughput is
 // calls / the total time of the batches. The implementations' rounds alternate (A B C A B C ...), so that
 // a change in machine load hits all of them alike. Agreement with posthog-node is checked before timing.
@@ -100,7 +100,7 @@ function usage(msg) {
 function readFile(dir, name) {
   const file = path.join(dir, name)
   if (!fs.existsSync(file)) {
-    console.error(`${file} is missing: run \`cargo run --release -p hogflags --example gen_workloads -- ${dir}\``)
+    console.error(`${file} is missing: run \`cargo run --release -p hogflags-tools --bin gen_workloads -- ${dir}\``)
     process.exit(2)
   }
   return fs.readFileSync(file)

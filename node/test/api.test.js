@@ -375,7 +375,7 @@ describe('only the property keys the definitions read are converted', () => {
   })
 
   it('single-flag evaluation agrees with evaluating every flag (bench workload, 100 flags, 150 users)', () => {
-    // tests/fixtures/mixed-100.json: the benchmark's 100-flag document and users (core/examples/gen_workloads.rs).
+    // tests/fixtures/mixed-100.json: the benchmark's 100-flag document and users (tools/src/bin/gen_workloads.rs).
     const fixture = require('../../tests/fixtures/mixed-100.json')
     const e = new FlagsEngine(fixture.definitions)
     let decided = 0

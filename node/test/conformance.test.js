@@ -14,7 +14,7 @@ const { FlagsEngine } = require('..')
 const lossless = require('./support/lossless-json.js')
 
 // The shared corpus, plus the folder named by HOGFLAGS_EXTRA_CORPUS (e.g. the differential corpus of
-// core/examples/gen_differential.rs), as the Rust runner does.
+// tools/src/bin/gen_differential.rs), as the Rust runner does.
 const dir = process.env.HOGFLAGS_CONFORMANCE_DIR || path.join(__dirname, '..', '..', 'tests', 'conformance')
 const dirs = [dir, process.env.HOGFLAGS_EXTRA_CORPUS].filter(Boolean)
 const files = dirs.flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(d, f)))

@@ -3,7 +3,7 @@
 The workloads are the JSON files written by the Rust generator (same definitions and users for every
 language):
 
-  cargo run --release -p hogflags --example gen_workloads -- target/bench/workloads
+  cargo run --release -p hogflags-tools --bin gen_workloads -- target/bench/workloads
 
   w1_one_flag    w1: one flag (3 person filters, 50 % rollout), one flag per call
   w2_all_flags   w2: the 100-flag mixed document, all flags for one user per call
@@ -84,7 +84,7 @@ def read_bytes(workloads: str, name: str) -> bytes:
             return f.read()
     except FileNotFoundError:
         sys.exit(f"{path} is missing; write the workloads with\n"
-                 f"  cargo run --release -p hogflags --example gen_workloads -- {workloads}")
+                 f"  cargo run --release -p hogflags-tools --bin gen_workloads -- {workloads}")
 
 
 def read_users(workloads: str, name: str) -> List[User]:

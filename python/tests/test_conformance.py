@@ -18,7 +18,7 @@ import pytest
 import hogflags
 
 CORPUS = Path(os.environ.get("HOGFLAGS_CONFORMANCE_DIR", Path(__file__).resolve().parents[2] / "tests" / "conformance"))
-# Plus the folder named by HOGFLAGS_EXTRA_CORPUS (e.g. the differential corpus of core/examples/gen_differential.rs).
+# Plus the folder named by HOGFLAGS_EXTRA_CORPUS (e.g. the differential corpus of tools/src/bin/gen_differential.rs).
 DIRS = [CORPUS] + ([Path(os.environ["HOGFLAGS_EXTRA_CORPUS"])] if os.environ.get("HOGFLAGS_EXTRA_CORPUS") else [])
 
 

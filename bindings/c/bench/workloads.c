@@ -9,7 +9,7 @@
  *   - hogflags-c-context w1_one_flag   hf_engine_evaluate_context on contexts prebuilt untimed
  *                                      (hf_context_from_json), the nearest C figure to the Rust core row;
  *   - hogflags-c         w2_all_flags  hf_engine_evaluate_all_json per user, string freed.
- * Timing follows core/examples/bench_harness.rs: batches of calls (100 for w1, 10 for w2), per-call time =
+ * Timing follows tools/src/bin/bench_harness.rs: batches of calls (100 for w1, 10 for w2), per-call time =
  * batch time / batch size, median and p99 over batches, throughput = calls / total timed time. For w1 each
  * batch first runs once untimed, as the Rust w1 row does, so the inputs are in cache.
  *

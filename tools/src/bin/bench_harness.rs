@@ -2,7 +2,7 @@
 //! `gen_workloads` and prints one JSON line per workload with median and p99 time per call (measured over
 //! batches of calls, since one call is shorter than the clock's resolution), throughput and peak RSS.
 //!
-//! `cargo run --release -p hogflags --features client --example bench_harness -- target/bench/workloads [--quick]`
+//! `cargo run --release -p hogflags-tools --bin bench_harness -- target/bench/workloads [--quick]`
 //!
 //! With the `client` feature it also runs workload 4 (the poll cycle, against the local test server
 //! started in-process); without it, w1–w3 only.
@@ -112,13 +112,7 @@ fn main() {
     w1(&dir);
     w2(&dir);
 
-    #[cfg(feature = "client")]
     poll::run(&dir, quick);
-    #[cfg(not(feature = "client"))]
-    {
-        let _ = quick;
-        eprintln!("w4 (poll cycle) skipped: build with --features client");
-    }
 }
 
 /// w1: one flag per call, 100 000 users; and the SHA-1 floor on the same hash inputs.
@@ -180,7 +174,6 @@ fn w3(dir: &str) {
 ///   and version flip) while two threads evaluate all flags of the w2 users on the current snapshot. Reports
 ///   the cycle time, the evaluators' per-call median/p99 during the swaps against a run without polling, and
 ///   which versions the evaluators saw.
-#[cfg(feature = "client")]
 mod poll {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Writes the benchmark workloads (deterministic, from fixed seeds) as JSON files, so that every
 //! language's benchmark measures exactly the same definitions and users.
 //!
-//! `cargo run --release -p hogflags --example gen_workloads -- target/bench/workloads`
+//! `cargo run --release -p hogflags-tools --bin gen_workloads -- target/bench/workloads`
 //!
 //! Files: `w1_definitions.json` + `w1_users.json` (one flag, 3 filters, 50 % rollout; 100 000 users),
 //! `w2_definitions.json` + `w2_users.json` (a mixed 100-flag document; 10 000 users),
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 #[allow(dead_code)]
-#[path = "../benches/workload.rs"]
+#[path = "../../../core/benches/workload.rs"]
 mod workload;
 
 fn write(dir: &Path, name: &str, value: &Value) {
