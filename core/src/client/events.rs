@@ -1,4 +1,4 @@
-//! `$feature_flag_called` event records (spec §12) and their bounded dedupe.
+//! `$feature_flag_called` event records (docs/protocol.md) and their bounded dedupe.
 //!
 //! The core does not send events: it builds the record a host SDK must capture and hands it to the
 //! binding's callback, once per (distinct id, flag key, value, sorted groups). The dedupe memory is a

@@ -1,4 +1,4 @@
-//! The `/flags` request body (spec §11.1, D33) and response parsing (§11.2–§11.3, v2 and legacy shapes).
+//! The `/flags` request body (D33) and response parsing (v2 and legacy shapes): docs/protocol.md.
 
 use std::collections::{BTreeMap, BTreeSet};
 

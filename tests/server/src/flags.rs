@@ -1,6 +1,6 @@
 //! `POST /flags`: remote evaluation answered by the hogflags core.
 //!
-//! The request is read as PostHog reads it (spec §11.1: `token`, `api_key` or `$token`; `distinct_id` as
+//! The request is read as PostHog reads it (docs/protocol.md: `token`, `api_key` or `$token`; `distinct_id` as
 //! a string or number; `groups`, `person_properties`, `group_properties`, `flag_keys_to_evaluate`,
 //! `device_id` or `$device_id`). Person properties stored through the control API stand in for the
 //! server's database; the request's own properties win over them. Inactive flags are omitted, as PostHog

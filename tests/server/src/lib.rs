@@ -8,7 +8,7 @@
 //!   `ETag` (`W/"<sha1 of the body>"`) and `304 Not Modified` for a matching `If-None-Match`, gzip when the
 //!   client accepts it;
 //! * `POST /flags?v=2` (also `/flags/`) — remote evaluation, answered by the hogflags core itself (v2
-//!   shape of the spec §11.2; without `v=2` the legacy `featureFlags` shape).
+//!   shape of docs/protocol.md; without `v=2` the legacy `featureFlags` shape).
 //!
 //! and a control API under `/_control/` to inject faults and change state (see [`Fault`] and the README).
 //!
