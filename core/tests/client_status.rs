@@ -398,12 +398,39 @@ fn keys_never_appear_in_debug_errors_or_logs() {
 }
 
 #[test]
-fn config_refuses_a_project_key_as_secret_and_missing_secret() {
+fn config_refuses_a_project_key_as_secret() {
     let err = Client::new(hogflags::client::Config::new(PROJECT_KEY).secret_key("phc_abc")).unwrap_err();
     assert!(matches!(err, ClientError::Config(_)));
     assert!(!err.to_string().contains("phc_abc"));
-    assert!(matches!(Client::new(hogflags::client::Config::new(PROJECT_KEY)), Err(ClientError::Config(_))));
     assert_eq!(hogflags::client::normalize_host("https://app.posthog.com/"), "https://us.i.posthog.com");
     assert_eq!(hogflags::client::normalize_host("https://eu.posthog.com"), "https://eu.i.posthog.com");
     assert_eq!(hogflags::client::normalize_host("http://127.0.0.1:8000/"), "http://127.0.0.1:8000");
+}
+
+/// Only a project API key (no secret or personal key): nothing is polled, every flag is evaluated by
+/// `/flags` (single and bulk), `wait_until_ready` says at once that nothing will load, `reload` refuses.
+#[test]
+fn project_key_only_client_evaluates_every_flag_remotely() {
+    let server = start_server(defs(1, &[("a", true), ("b", false)]));
+    let client = Client::new(hogflags::client::Config::new(PROJECT_KEY).host(server.url()).use_system_proxy(false)).unwrap();
+    let t = Instant::now();
+    match client.wait_until_ready(Duration::from_secs(5)).unwrap_err() {
+        WaitError::Timeout { waited, last_error: Some(ClientError::Config(why)) } => {
+            assert_eq!(waited, Duration::ZERO);
+            assert!(why.contains("no secret key"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(t.elapsed() < Duration::from_millis(100));
+    assert!(matches!(client.reload(), Err(ClientError::Config(_))));
+    let d = client.get_flag("a", &ctx()).unwrap();
+    assert_eq!(d.value, hogflags::client::FlagValue::Bool(true));
+    assert_eq!(d.source, hogflags::client::Source::Remote);
+    let all = client.get_all_flags(&ctx());
+    assert!(all.remote_called);
+    assert_eq!(all.flags["b"].value, hogflags::client::FlagValue::Bool(false));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(server.stats().definitions_requests, 0, "nothing polled");
+    assert_eq!(server.stats().flags_requests, 2);
+    assert!(!client.status().ready);
 }

@@ -301,7 +301,6 @@ describe('lifecycle and bad input', () => {
     assert.throws(() => new FlagsClient(PROJECT_KEY, { secretKey: SECRET_KEY, pollInterval: -1 }), TypeError)
     assert.throws(() => new FlagsClient(PROJECT_KEY, { secretKey: 5 }), TypeError)
     assert.throws(() => new FlagsClient(PROJECT_KEY, { secretKey: SECRET_KEY, onError: 'log' }), TypeError)
-    assert.throws(() => new FlagsClient(PROJECT_KEY, {}), (e) => e instanceof ClientConfigError && /secret key/.test(e.message))
     assert.throws(() => new FlagsClient('', { secretKey: SECRET_KEY }), ClientConfigError)
     assert.throws(() => new FlagsClient(PROJECT_KEY, { secretKey: SECRET_KEY, host: 'ftp://x' }), ClientConfigError)
     assert.throws(() => new FlagsClient(PROJECT_KEY, { secretKey: 'phc_not_a_secret' }), (e) => e instanceof ClientConfigError && !e.message.includes('phc_not_a_secret'))
@@ -389,6 +388,22 @@ describe('evaluation contexts and runtime', () => {
     assert.equal(sent.evaluation_runtime, 'server')
     assert.deepEqual(sent.evaluation_contexts, ['web'])
     assert.throws(() => client({ evaluationContexts: 'web' }), TypeError)
+  })
+})
+
+describe('a client with only the project API key', () => {
+  it('polls nothing and evaluates every flag through /flags', async () => {
+    const c = new FlagsClient(PROJECT_KEY, { host: server.url })
+    clients.push(c)
+    const t = Date.now()
+    assert.equal(await c.waitForLocalEvaluationReady(5000), false)
+    assert.ok(Date.now() - t < 500, 'says at once that nothing will load')
+    assert.equal(await c.getFeatureFlag('everyone', 'u1'), true)
+    assert.equal(await c.getFeatureFlag('beta', 'u1', { personProperties: { plan: 'pro' } }), true)
+    const r = await c.evaluateFlags('u1')
+    assert.equal(r.sources.everyone, 'remote')
+    await assert.rejects(c.reloadFeatureFlags(), (e) => e.code === 'config')
+    assert.equal((await server.stats()).definitions_requests, 0)
   })
 })
 

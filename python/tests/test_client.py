@@ -293,7 +293,6 @@ def test_secrets_never_shown(served, make_client, caplog):
     "kwargs, error",
     [
         ({"secret_key": "phc_project_key_by_mistake"}, ConfigurationError),
-        ({"secret_key": None}, ConfigurationError),
         ({"host": "ftp://example"}, ConfigurationError),
         ({"secret_key": SECRET_KEY, "personal_api_key": "phx_x"}, ValueError),
         ({"poll_interval": -1}, ValueError),
@@ -332,3 +331,16 @@ def test_evaluation_contexts_and_runtime(served, make_client):
     assert sent["evaluation_runtime"] == "server" and sent["evaluation_contexts"] == ["web"]
     with pytest.raises(TypeError):
         make_client(evaluation_contexts="web")
+
+
+def test_project_key_only_client_evaluates_through_flags(served):
+    with FlagsClient(PROJECT_KEY, host=served.url, use_system_proxy=False) as c:
+        t = time.monotonic()
+        assert c.wait_until_ready(5) is False
+        assert time.monotonic() - t < 0.5
+        assert c.get_feature_flag("everyone", "u") is True
+        assert c.get_feature_flag("beta", "u", person_properties={"plan": "pro"}) is True
+        with pytest.raises(ConfigurationError):
+            c.reload_feature_flags()
+        assert served.stats()["definitions_requests"] == 0
+

@@ -215,12 +215,10 @@ static int t_config_errors(void) {
   EXPECT(hf_client_config_new(PROJECT_KEY, NULL) == HF_ERR_NULL_ARGUMENT);
   EXPECT(hf_client_config_new("\xff", &cfg) == HF_ERR_INVALID_UTF8);
   EXPECT(hf_client_new(NULL, &c) == HF_ERR_NULL_ARGUMENT && c == NULL);
-  /* No secret key: local evaluation cannot poll. */
+  /* No secret key: a valid client that polls nothing (every flag through /flags; t_project_key_only). */
   cfg = base_config(NULL);
   EXPECT(cfg != NULL);
   EXPECT(hf_client_new(cfg, NULL) == HF_ERR_NULL_ARGUMENT);
-  EXPECT(hf_client_new(cfg, &c) == HF_ERR_CLIENT && c == NULL);
-  EXPECT(strstr(hf_last_error(), "secret key") != NULL && strstr(hf_last_error(), PROJECT_KEY) == NULL);
   /* A project key given as the secret. */
   EXPECT(hf_client_config_set_secret_key(cfg, "phc_another") == HF_OK);
   EXPECT(hf_client_new(cfg, &c) == HF_ERR_CLIENT && strstr(hf_last_error(), "phc_another") == NULL);
@@ -523,6 +521,27 @@ static int t_reload_against_a_hanging_server_is_bounded(void) {
   return 1;
 }
 
+/* Only the project API key: nothing is polled, every flag comes from /flags, wait_until_ready says at once
+   that nothing will load. */
+static int t_project_key_only(void) {
+  hf_client_config *cfg = base_config(NULL);
+  hf_client *c = NULL;
+  hf_context *ctx = NULL;
+  hf_flag f;
+  char variant[64];
+  EXPECT(cfg != NULL);
+  EXPECT(hf_client_new(cfg, &c) == HF_OK && c != NULL);
+  hf_client_config_free(cfg);
+  EXPECT(hf_client_wait_until_ready(c, 5000) == HF_ERR_TIMEOUT);
+  EXPECT(hf_client_reload(c) == HF_ERR_CLIENT && strstr(hf_last_error(), "no secret key") != NULL);
+  EXPECT(hf_context_new("u", &ctx) == HF_OK);
+  EXPECT(hf_client_get_flag(c, "fresh", ctx, HF_FLAG_NO_EVENT, &f, variant, sizeof variant) == HF_OK);
+  EXPECT(f.value == HF_VALUE_TRUE && f.source == HF_SOURCE_REMOTE);
+  hf_context_free(ctx);
+  hf_client_free(c);
+  return 1;
+}
+
 static int t_manual_driver(void) {
   hf_client_config *cfg = base_config(SECRET_KEY);
   hf_client *c = NULL;
@@ -666,6 +685,7 @@ int main(int argc, char **argv) {
     RUN(t_wrong_secret);
     RUN(t_wait_timeout);
     RUN(t_manual_driver);
+    RUN(t_project_key_only);
     RUN(t_rate_limited_reload_is_bounded);
     RUN(t_reload_against_a_hanging_server_is_bounded);
     RUN(t_log_callback);

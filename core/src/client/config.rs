@@ -156,6 +156,7 @@ impl Config {
     }
 
     /// The key that reads flag definitions: a project secret (`phs_…`) or personal API key (`phx_…`).
+    /// Without one, a [`Client`](super::Client) evaluates every flag through `/flags`.
     pub fn secret_key(mut self, key: impl Into<String>) -> Self {
         self.secret_key = Some(Key::new(key));
         self
@@ -308,7 +309,7 @@ impl Config {
     }
 
     /// Checks what a client of either kind needs.
-    pub(crate) fn validate(&self, needs_secret: bool) -> Result<(), ClientError> {
+    pub(crate) fn validate(&self) -> Result<(), ClientError> {
         if self.project_api_key.is_empty() {
             return Err(ClientError::Config("the project API key is empty".into()));
         }
@@ -320,9 +321,6 @@ impl Config {
                 "the secret key is a project API key (phc_); definitions need a project secret (phs_) or personal API key (phx_)".into(),
             )),
             Some(k) if k.is_empty() => Err(ClientError::Config("the secret key is empty".into())),
-            None if needs_secret => Err(ClientError::Config(
-                "local evaluation needs a secret key: a project secret (phs_) or personal API key (phx_)".into(),
-            )),
             _ => Ok(()),
         }
     }

@@ -75,8 +75,12 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Creates the client, loads the disk cache if one is configured, and (in background mode) starts
     /// polling at once. Does not wait for the first fetch: see [`wait_until_ready`](Self::wait_until_ready).
+    ///
+    /// Without a secret key (only the project API key, as many PostHog users have) nothing is polled
+    /// and every flag is evaluated by `/flags`, as posthog-python and posthog-node do without a
+    /// personal API key.
     pub fn new(config: Config) -> Result<Client, ClientError> {
-        config.validate(true)?;
+        config.validate()?;
         let mut pc = PollerConfig::new(config.poll_interval);
         pc.max_backoff = config.max_backoff;
         pc.max_retry_after = config.max_retry_after;
@@ -287,6 +291,9 @@ impl Client {
     /// [`PollError::RateLimited`] with the time left at once; the poller fetches again when it ends.
     pub fn reload(&self) -> Result<(), ClientError> {
         let parts = self.parts()?;
+        if !self.inner.polls() {
+            return Err(no_definitions());
+        }
         {
             let st = lock(&self.inner.state);
             if let Some(left) = st.poller.rate_limited_for(Instant::now()) {
@@ -345,6 +352,10 @@ impl Client {
     /// fetches itself.
     pub fn wait_until_ready(&self, timeout: Duration) -> Result<(), WaitError> {
         self.check_fork();
+        if !self.inner.polls() {
+            // Nothing will ever load: say so at once (posthog-node answers `false` at once too).
+            return Err(WaitError::Timeout { waited: Duration::ZERO, last_error: Some(no_definitions()) });
+        }
         let deadline = Instant::now() + timeout;
         if self.inner.config.driver == DriverMode::Manual {
             loop {
@@ -406,6 +417,9 @@ impl Client {
             return Err(ClientError::NotManual);
         }
         let parts = self.parts()?;
+        if !self.inner.polls() {
+            return Ok(TickOutcome { fetched: false, next_tick_in: self.inner.config.poll_interval, error: None });
+        }
         if tokio::runtime::Handle::try_current().is_ok() {
             return Err(ClientError::InsideAsyncRuntime);
         }
@@ -473,7 +487,19 @@ impl Drop for Client {
     }
 }
 
+/// Why a client without a secret key has no definitions.
+fn no_definitions() -> ClientError {
+    ClientError::Config(
+        "no secret key: definitions are not fetched, every flag is evaluated by /flags (set a project secret phs_ or personal API key phx_ for local evaluation)".into(),
+    )
+}
+
 impl Inner {
+    /// Whether this client polls definitions (it has a secret key to read them with).
+    fn polls(&self) -> bool {
+        self.config.secret_key.is_some()
+    }
+
     /// A definitions document as this client evaluates it (in its runtime).
     fn load(&self, body: &[u8]) -> Result<FlagSnapshot, crate::DocumentError> {
         let runtime = self.config.runtime_or(EvaluationRuntime::Server);
@@ -614,6 +640,10 @@ impl Inner {
 async fn poll_loop(inner: Arc<Inner>, parts: Parts) {
     let signals = parts.signals.clone();
     let _done = DoneGuard(signals.clone());
+    if !inner.polls() {
+        signals.stop.notified().await;
+        return;
+    }
     loop {
         if inner.worker.is_stopped() {
             break;

@@ -71,7 +71,7 @@ impl RemoteClient {
     /// Creates the client for `context`'s user, loads that user's cached flags if any, and (in
     /// background mode) starts refreshing at once.
     pub fn new(config: Config, context: EvaluationContext) -> Result<RemoteClient, ClientError> {
-        config.validate(false)?;
+        config.validate()?;
         let inner = Arc::new(Inner {
             dedupe: EventDedupe::new(config.dedupe_capacity),
             config: Arc::new(config),

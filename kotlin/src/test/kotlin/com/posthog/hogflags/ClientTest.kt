@@ -130,6 +130,19 @@ class ClientTest {
     }
 
     @Test
+    fun projectKeyOnlyClientEvaluatesEveryFlagThroughFlags() {
+        val client = local(ClientConfig(TestServer.PROJECT_KEY).host(server.url))
+        val t = System.nanoTime()
+        assertThrows(HogFlagsException.NotReady::class.java) { client.waitUntilReady(Duration.ofSeconds(10)) }
+        assertTrue(System.nanoTime() - t < 500_000_000L, "says at once that nothing will load")
+        val beta = client.getFlag("beta", pro).detailsOrNull!!
+        assertEquals(FlagValue.Bool(true), beta.value)
+        assertEquals(FlagSource.REMOTE, beta.source)
+        assertThrows(HogFlagsException.InvalidConfig::class.java) { client.reload() }
+        assertFalse(client.status().ready)
+    }
+
+    @Test
     fun reloadPicksUpNewDefinitions() = runBlocking {
         val recorder = Recorder()
         val client = local(config(), recorder)
