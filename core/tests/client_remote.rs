@@ -364,6 +364,10 @@ fn evaluation_runtime_is_declared_and_scopes_the_fallback() {
     let d = client.get_flag("server-beta", &ctx).unwrap();
     assert_eq!((d.value.clone(), d.source), (FlagValue::Bool(true), Source::Remote));
     assert_eq!(server.stats().last_flags_request.unwrap()["evaluation_runtime"], "server");
+    assert_eq!(server.stats().last_flags_request.unwrap()["geoip_disable"], true);
+    let geoip = ready(&server, config(&server.url()).disable_geoip(false));
+    let _ = geoip.get_flag("server-beta", &ctx);
+    assert_eq!(server.stats().last_flags_request.unwrap()["geoip_disable"], false, "disable_geoip(false) is sent");
 
     // Bulk: only the server and untagged flags are asked for; the client-only one stays unresolved.
     let all = client.get_all_flags(&ctx);

@@ -25,6 +25,7 @@ const CLIENT_OPTIONS = {
   useSystemProxy: [['useSystemProxy'], 'boolean'],
   userAgent: [['userAgent'], 'string'],
   evaluationContexts: [['evaluationContexts', 'evaluationEnvironments'], 'strings'],
+  disableGeoip: [['disableGeoip'], 'boolean'],
 }
 const CALLBACKS = { onFeatureFlagCalled: 'flag_called', onError: 'error', onDefinitionsUpdated: 'definitions_updated' }
 

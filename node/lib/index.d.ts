@@ -283,6 +283,8 @@ export interface FlagsClientOptions {
   evaluationContexts?: readonly string[]
   /** @deprecated posthog-node's older name of `evaluationContexts`. */
   evaluationEnvironments?: readonly string[]
+  /** Sent as `geoip_disable` on /flags (default true, as posthog-node). */
+  disableGeoip?: boolean
   /** Random spread of scheduled delays, as a fraction (default 0.1). */
   jitter?: number
   /** Size of the `$feature_flag_called` dedupe memory (default 50 000). */

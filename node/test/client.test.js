@@ -387,7 +387,12 @@ describe('evaluation contexts and runtime', () => {
     const sent = (await server.stats()).last_flags_request
     assert.equal(sent.evaluation_runtime, 'server')
     assert.deepEqual(sent.evaluation_contexts, ['web'])
+    assert.equal(sent.geoip_disable, true)
     assert.throws(() => client({ evaluationContexts: 'web' }), TypeError)
+    const g = client({ disableGeoip: false })
+    assert.equal(await g.waitForLocalEvaluationReady(5000), true)
+    await g.getFeatureFlag('server-beta', 'u')
+    assert.equal((await server.stats()).last_flags_request.geoip_disable, false)
   })
 })
 

@@ -200,6 +200,7 @@ class FlagsClient:
         manual: bool = False,
         use_system_proxy: bool = True,
         evaluation_contexts: Optional[Sequence[str]] = None,
+        disable_geoip: bool = True,
     ) -> None: ...
     def get_feature_flag(
         self,

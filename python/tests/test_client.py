@@ -329,6 +329,11 @@ def test_evaluation_contexts_and_runtime(served, make_client):
     assert c.get_feature_flag("server-beta", "u") is True
     sent = served.stats()["last_flags_request"]
     assert sent["evaluation_runtime"] == "server" and sent["evaluation_contexts"] == ["web"]
+    assert sent["geoip_disable"] is True
+    g = make_client(disable_geoip=False)
+    assert g.wait_until_ready(5)
+    g.get_feature_flag("server-beta", "u")
+    assert served.stats()["last_flags_request"]["geoip_disable"] is False
     with pytest.raises(TypeError):
         make_client(evaluation_contexts="web")
 

@@ -53,6 +53,7 @@ struct Options {
     use_system_proxy: Option<bool>,
     user_agent: Option<String>,
     evaluation_contexts: Option<Vec<String>>,
+    disable_geoip: Option<bool>,
     /// Which callbacks the JS side has: `flag_called`, `error`, `definitions_updated`.
     #[serde(default)]
     events: Vec<String>,
@@ -328,6 +329,9 @@ pub fn create_client(
     }
     if let Some(p) = opts.cache_path {
         config = config.cache_path(p);
+    }
+    if let Some(v) = opts.disable_geoip {
+        config = config.disable_geoip(v);
     }
     if let Some(v) = opts.evaluation_contexts {
         config = config.evaluation_contexts(v);

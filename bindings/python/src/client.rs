@@ -256,7 +256,7 @@ impl FlagsClient {
         definitions_timeout=10.0, feature_flags_request_timeout_seconds=3.0, only_evaluate_locally=false,
         cache_path=None, on_feature_flag_called=None, on_error=None, on_definitions_updated=None,
         dedupe_capacity=50_000, max_backoff=300.0, max_retry_after=None, jitter=0.1, manual=false,
-        use_system_proxy=true, evaluation_contexts=None
+        use_system_proxy=true, evaluation_contexts=None, disable_geoip=true
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -280,6 +280,7 @@ impl FlagsClient {
         manual: bool,
         use_system_proxy: bool,
         evaluation_contexts: Option<Vec<String>>,
+        disable_geoip: bool,
     ) -> PyResult<Self> {
         guarded(py, || {
             pylog::install();
@@ -306,6 +307,7 @@ impl FlagsClient {
             if let Some(s) = secret {
                 config = config.secret_key(s);
             }
+            config = config.disable_geoip(disable_geoip);
             if let Some(c) = evaluation_contexts {
                 config = config.evaluation_contexts(c);
             }

@@ -99,6 +99,7 @@ pub struct Config {
     pub(crate) interrupt_check: Option<InterruptCheck>,
     pub(crate) evaluation_runtime: Option<EvaluationRuntime>,
     pub(crate) evaluation_contexts: Vec<String>,
+    pub(crate) disable_geoip: bool,
 }
 
 impl fmt::Debug for Config {
@@ -118,6 +119,7 @@ impl fmt::Debug for Config {
             .field("max_retry_after", &self.max_retry_after)
             .field("evaluation_runtime", &self.evaluation_runtime)
             .field("evaluation_contexts", &self.evaluation_contexts)
+            .field("disable_geoip", &self.disable_geoip)
             .field("jitter", &self.jitter)
             .field("dedupe_capacity", &self.dedupe_capacity)
             .finish_non_exhaustive()
@@ -152,6 +154,7 @@ impl Config {
             interrupt_check: None,
             evaluation_runtime: None,
             evaluation_contexts: Vec::new(),
+            disable_geoip: true,
         }
     }
 
@@ -280,6 +283,14 @@ impl Config {
         S: Into<String>,
     {
         self.evaluation_contexts = contexts.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether `/flags` skips GeoIP enrichment of the person (`geoip_disable`). Default `true`, as
+    /// posthog-python and posthog-node default: a server's IP says nothing about its users. Set `false`
+    /// when a client-side app (remote mode) targets flags by GeoIP properties.
+    pub fn disable_geoip(mut self, yes: bool) -> Self {
+        self.disable_geoip = yes;
         self
     }
 

@@ -37,7 +37,7 @@ pub fn request_body(config: &Config, ctx: &EvaluationContext, flag_keys: Option<
         "groups": groups,
         "person_properties": person,
         "group_properties": group_properties,
-        "geoip_disable": true,
+        "geoip_disable": config.disable_geoip,
         "evaluation_runtime": runtime.as_str(),
     });
     if !config.evaluation_contexts.is_empty() {
