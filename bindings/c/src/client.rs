@@ -195,13 +195,11 @@ fn details_json(d: &FlagDetails) -> Value {
     })
 }
 
+/// The C API's `unresolved` category: `inconclusive` (the kind is a separate field), or the core's kind.
 fn unresolved_name(u: &Unresolved) -> &'static str {
     match u {
         Unresolved::Inconclusive { .. } => "inconclusive",
-        Unresolved::FlagMissing => "flag_missing",
-        Unresolved::QuotaLimited => "quota_limited",
-        Unresolved::Remote(_) => "remote_error",
-        Unresolved::NotLoaded => "not_loaded",
+        other => other.kind(),
     }
 }
 

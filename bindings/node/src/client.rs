@@ -220,13 +220,11 @@ fn details_json(d: &FlagDetails) -> Value {
 }
 
 fn unresolved_json(u: &Unresolved) -> Value {
-    match u {
-        Unresolved::Inconclusive { kind, detail } => json!({ "kind": kind.as_str(), "detail": detail }),
-        Unresolved::FlagMissing => json!({ "kind": "flag_missing", "detail": null }),
-        Unresolved::QuotaLimited => json!({ "kind": "quota_limited", "detail": null }),
-        Unresolved::Remote(e) => json!({ "kind": "remote_error", "detail": e.code(), "message": e.to_string() }),
-        Unresolved::NotLoaded => json!({ "kind": "not_loaded", "detail": null }),
+    let mut v = json!({ "kind": u.kind(), "detail": u.detail() });
+    if let Unresolved::Remote(e) = u {
+        v["message"] = Value::String(e.to_string());
     }
+    v
 }
 
 fn outcome_json(r: &std::result::Result<FlagDetails, Unresolved>) -> String {

@@ -102,14 +102,7 @@ fn update_to_py<'py>(py: Python<'py>, u: &DefinitionsUpdate) -> PyResult<Bound<'
 }
 
 fn unresolved(u: &CoreUnresolved) -> Unresolved {
-    let (kind, detail) = match u {
-        CoreUnresolved::Inconclusive { kind, detail } => (kind.as_str().to_owned(), detail.clone()),
-        CoreUnresolved::FlagMissing => ("flag_missing".into(), None),
-        CoreUnresolved::QuotaLimited => ("quota_limited".into(), None),
-        CoreUnresolved::Remote(e) => ("remote_error".into(), Some(e.to_string())),
-        CoreUnresolved::NotLoaded => ("not_loaded".into(), None),
-    };
-    Unresolved { kind, detail }
+    Unresolved { kind: u.kind().to_owned(), detail: u.detail() }
 }
 
 fn details_result(py: Python<'_>, d: &FlagDetails) -> PyResult<FeatureFlagResult> {

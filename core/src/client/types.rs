@@ -119,7 +119,29 @@ pub enum Unresolved {
 }
 
 impl Unresolved {
-    /// The `$feature_flag_error` code, if this outcome has one.
+    /// The one name of this outcome, in every binding: the inconclusive kind (`missing_property`,
+    /// `missing_cohort`, …), or `flag_missing`, `quota_limited`, `remote_error`, `not_loaded`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Unresolved::Inconclusive { kind, .. } => kind.as_str(),
+            Unresolved::FlagMissing => "flag_missing",
+            Unresolved::QuotaLimited => "quota_limited",
+            Unresolved::Remote(_) => "remote_error",
+            Unresolved::NotLoaded => "not_loaded",
+        }
+    }
+
+    /// What the kind refers to: the inconclusive detail (the missing property, cohort, operator, …) or,
+    /// for `remote_error`, the error's code (`timeout`, `api_error_500`, …).
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            Unresolved::Inconclusive { detail, .. } => detail.clone(),
+            Unresolved::Remote(e) => Some(e.code()),
+            _ => None,
+        }
+    }
+
+    /// The `$feature_flag_error` code (PostHog's vocabulary for events), if this outcome has one.
     pub fn error_code(&self) -> Option<String> {
         match self {
             Unresolved::Inconclusive { .. } => None,
