@@ -24,9 +24,10 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyType};
 
 use crate::convert::{self, type_name};
-use crate::engine::{
-    detached, flag_key_list, guarded, key_text, payload_to_py, value_to_py, Args, Converter, FlagsEngine, DETACH_MIN_FLAGS,
-};
+use crate::arguments::{flag_key_list, key_text, Args, Converter};
+use crate::boundary::{detached, guarded};
+use crate::engine::{FlagsEngine, DETACH_MIN_FLAGS};
+use crate::results::{payload_to_py, value_to_py};
 use crate::interrupt;
 use crate::pylog;
 use crate::results::{FeatureFlagEvaluations, FeatureFlagResult, FlagReason, Unresolved};

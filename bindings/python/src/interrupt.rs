@@ -10,7 +10,7 @@ use std::cell::RefCell;
 
 use pyo3::prelude::*;
 
-use crate::engine::detached;
+use crate::boundary::detached;
 use crate::pylog::python_usable;
 
 thread_local! {

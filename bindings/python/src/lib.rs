@@ -4,6 +4,8 @@
 //! answers into Python objects. Loading and bulk evaluation run without the GIL, and no Rust panic crosses into Python
 //! (each entry point catches it and raises `hogflags.InternalError`).
 
+mod arguments;
+mod boundary;
 mod client;
 mod convert;
 mod engine;
@@ -18,9 +20,9 @@ use pyo3::prelude::*;
 #[pyfunction]
 fn _panic_for_test(py: Python<'_>, detached: bool) -> PyResult<()> {
     if detached {
-        engine::detached(py, || -> () { panic!("test panic (detached)") })
+        boundary::detached(py, || -> () { panic!("test panic (detached)") })
     } else {
-        engine::guarded(py, || -> PyResult<()> { panic!("test panic") })
+        boundary::guarded(py, || -> PyResult<()> { panic!("test panic") })
     }
 }
 

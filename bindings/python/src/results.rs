@@ -1,7 +1,10 @@
 //! The result objects handed to Python: plain frozen records built from the core's answers.
 
+use hogflags::{Evaluation, FlagValue};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyList, PyString};
+
+use crate::convert;
 
 /// Python's `repr` of a string.
 fn pyrepr(py: Python<'_>, s: &str) -> PyResult<String> {
@@ -204,4 +207,36 @@ impl FeatureFlagEvaluations {
             self.unresolved.bind(py).repr()?
         ))
     }
+}
+
+// ---- the core's answers as Python objects -------------------------------------------------------
+
+pub fn value_to_py<'py>(py: Python<'py>, v: FlagValue<'_>) -> Bound<'py, PyAny> {
+    match v {
+        FlagValue::Bool(b) => PyBool::new(py, b).to_owned().into_any(),
+        FlagValue::Variant(s) => PyString::new(py, s).into_any(),
+    }
+}
+
+pub fn payload_to_py<'py>(py: Python<'py>, p: Option<&serde_json::Value>) -> PyResult<Bound<'py, PyAny>> {
+    match p {
+        Some(v) => convert::to_py(py, v),
+        None => Ok(py.None().into_bound(py)),
+    }
+}
+
+pub fn result_object(py: Python<'_>, key: Bound<'_, PyString>, e: &Evaluation<'_>) -> PyResult<Option<FeatureFlagResult>> {
+    let Evaluation::Decided(r) = e else { return Ok(None) };
+    Ok(Some(FeatureFlagResult {
+        key: key.unbind(),
+        enabled: r.value.is_enabled(),
+        variant: r.value.variant().map(str::to_owned),
+        payload: payload_to_py(py, r.payload)?.unbind(),
+        reason: Some(r.reason.description()),
+        reason_code: Some(r.reason.code.as_str().to_owned()),
+        condition_index: r.reason.condition_index,
+        flag_id: r.flag_id,
+        version: r.version,
+        locally_evaluated: true,
+    }))
 }
