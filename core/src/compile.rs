@@ -204,6 +204,9 @@ pub(crate) enum CohortRef {
     Missing(String),
     /// In the definitions but unusable (malformed, cyclic, too deep); the snapshot reports why.
     Broken(String),
+    /// Referenced with an operator other than `in` / `not_in` (such as `exact`): the server's membership
+    /// check answers `false` for it, whatever the membership (D25).
+    NeverMatches,
 }
 
 #[derive(Debug)]
@@ -383,14 +386,13 @@ impl Compiler<'_> {
         let operator = f.operator.as_deref().unwrap_or("exact");
         match f.kind.as_deref().unwrap_or("person") {
             "cohort" => {
-                // The server accepts only `in` / `not_in` (or none); the SDKs read `exact` as `in`. Where
-                // they disagree we do not guess.
+                // The server accepts only `in` / `not_in` (or none): any other operator, `exact` included,
+                // is a membership check that answers false (the SDKs read `exact` as `in`; D25 follows the
+                // server).
                 let member = match f.operator.as_deref() {
                     None | Some("in") => true,
                     Some("not_in") => false,
-                    Some(other) => {
-                        return Ok(Filter::Undecidable(InconclusiveKind::UnknownOperator, other.to_owned()))
-                    }
+                    Some(_) => return Ok(Filter::Cohort { cohort: CohortRef::NeverMatches, member: true }),
                 };
                 let id = match &f.value {
                     Value::String(s) => s.clone(),

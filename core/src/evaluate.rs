@@ -289,6 +289,7 @@ impl<'s, 'c> Evaluator<'s, 'c> {
                 }
                 CohortRef::Missing(id) => Tri::Unknown(InconclusiveKind::MissingCohort, id),
                 CohortRef::Broken(id) => Tri::Unknown(InconclusiveKind::InvalidValue, id),
+                CohortRef::NeverMatches => Tri::False,
             },
             Filter::Flag { flag, key, expected } => self.dependency(*flag, key, expected),
             Filter::Const(b) => Tri::from_bool(*b),
