@@ -430,3 +430,23 @@ fn evaluation_contexts_leave_out_other_contexts_flags() {
     let plain = ready(&server, config(&server.url()));
     assert_eq!(plain.get_all_flags_with(&ctx, true).flags.len(), 5);
 }
+
+/// Remote-config payloads (`get_remote_config_payload`): read from PostHog with the secret key, the
+/// double JSON encoding undone; `None` for a flag without one; a configuration error without a secret.
+#[test]
+fn remote_config_payloads() {
+    let server = start_server(defs(1, &[("a", true)]));
+    let client = ready(&server, config(&server.url()));
+    assert_eq!(client.remote_config_payload("beta").unwrap(), Some(serde_json::json!({"color": "blue"})));
+    assert_eq!(client.remote_config_payload("gen").unwrap(), Some(serde_json::json!({"gen": 1})));
+    assert_eq!(client.remote_config_payload("a").unwrap(), None, "no payload: 404");
+    assert_eq!(client.remote_config_payload("no-such-flag").unwrap(), None);
+    assert_eq!(server.stats().remote_config_requests, 4);
+    let wrong = Client::new(config(&server.url()).secret_key("phs_wrong")).unwrap();
+    assert_eq!(
+        wrong.remote_config_payload("beta").unwrap_err(),
+        hogflags::client::ClientError::Remote(RemoteError::Status { status: 401 })
+    );
+    let keyless = Client::new(hogflags::client::Config::new(PROJECT_KEY).host(server.url())).unwrap();
+    assert!(matches!(keyless.remote_config_payload("beta"), Err(hogflags::client::ClientError::Config(_))));
+}

@@ -304,6 +304,18 @@ class FlagsClient {
     return JSON.parse(text)
   }
 
+  /**
+   * The decrypted payload of a remote-config flag, read from PostHog on each call (needs `secretKey`):
+   * the payload, or `undefined` when the flag has none. Rejects with a `FlagsClientError` when the request
+   * fails (code `config` without a secret key).
+   */
+  async getRemoteConfigPayload(key) {
+    checkKey(key)
+    const r = await this._lifecycle(() => native.clientRemoteConfigPayload(this._h, key))
+    if (!r.ok) throw clientError(r.error)
+    return r.payload === null ? undefined : r.payload
+  }
+
   /** Fetches the definitions now and waits for them. Rejects with a `FlagsClientError` on failure. */
   async reloadFeatureFlags() {
     const r = await this._lifecycle(() => native.clientReload(this._h))

@@ -373,6 +373,8 @@ export declare class FlagsClient {
   getAllFlagsAndPayloads(distinctId: string | number | bigint, options?: ClientAllFlagsOptions): Promise<FlagsAndPayloads>
   evaluateFlags(distinctId: string | number | bigint, options?: ClientAllFlagsOptions): Promise<ClientFlagEvaluations>
   /** Fetches the definitions now. @throws FlagsClientError */
+  /** The decrypted payload of a remote-config flag (needs `secretKey`); `undefined` when it has none. */
+  getRemoteConfigPayload(key: string): Promise<JsonType | undefined>
   reloadFeatureFlags(): Promise<void>
   /** `true` once definitions are loaded, `false` on timeout. @throws FlagsClientError on 401/403/402. */
   waitForLocalEvaluationReady(timeoutMs?: number): Promise<boolean>

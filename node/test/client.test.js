@@ -412,3 +412,15 @@ describe('a client with only the project API key', () => {
   })
 })
 
+describe('remote-config payloads', () => {
+  it('reads the decrypted payload with the secret key', async () => {
+    const c = client()
+    assert.deepEqual(await c.getRemoteConfigPayload('beta'), { color: 'blue' })
+    assert.equal(await c.getRemoteConfigPayload('everyone'), undefined)
+    await assert.rejects(client({ secretKey: 'phs_wrong' }).getRemoteConfigPayload('beta'), (e) => e.code === 'api_error_401')
+    const keyless = new FlagsClient(PROJECT_KEY, { host: server.url })
+    clients.push(keyless)
+    await assert.rejects(keyless.getRemoteConfigPayload('beta'), (e) => e.code === 'config')
+  })
+})
+

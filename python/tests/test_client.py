@@ -349,3 +349,15 @@ def test_project_key_only_client_evaluates_through_flags(served):
             c.reload_feature_flags()
         assert served.stats()["definitions_requests"] == 0
 
+
+
+def test_remote_config_payload(served, make_client):
+    c = make_client()
+    assert c.get_remote_config_payload("beta") == {"color": "blue"}
+    assert c.get_remote_config_payload("everyone") is None
+    with pytest.raises(ClientError) as e:
+        make_client(secret_key="phs_wrong").get_remote_config_payload("beta")
+    assert e.value.code == "api_error_401"
+    with FlagsClient(PROJECT_KEY, host=served.url, use_system_proxy=False) as keyless:
+        with pytest.raises(ConfigurationError):
+            keyless.get_remote_config_payload("beta")

@@ -649,6 +649,20 @@ fn lifecycle<'e>(env: &'e Env, handle: Unknown<'_>, what: Lifecycle) -> Result<O
     on_own_thread(env, move || lifecycle_json(&client, what))
 }
 
+/// The decrypted payload of a remote-config flag, read from PostHog; a promise of `{ok, payload}` (payload
+/// `null` when the flag has none) or `{ok: false, error}` (JSON).
+#[napi(ts_return_type = "Promise<string>")]
+pub fn client_remote_config_payload<'e>(env: &'e Env, handle: Unknown<'_>, key: String) -> Result<Object<'e>> {
+    let client = with_client(env, &handle, |st| Ok(st.client.clone()))?;
+    on_own_thread(env, move || {
+        match client.remote_config_payload(&key) {
+            Ok(payload) => json!({ "ok": true, "payload": payload }),
+            Err(e) => json!({ "ok": false, "error": client_error_json(&e) }),
+        }
+        .to_string()
+    })
+}
+
 /// Fetches definitions now; a promise of `{ok, error?}` (JSON).
 #[napi(ts_return_type = "Promise<string>")]
 pub fn client_reload<'e>(env: &'e Env, handle: Unknown<'_>) -> Result<Object<'e>> {

@@ -556,6 +556,18 @@ impl FlagsClient {
         })
     }
 
+    /// The decrypted payload of a remote-config flag, read from PostHog on each call (needs `secret_key`):
+    /// the payload as Python values, or `None` when the flag has none. Raises `hogflags.ClientError` when
+    /// the request fails (posthog-python logs and returns `None`), `ConfigurationError` without a secret key.
+    fn get_remote_config_payload<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let key = key_text(key)?.to_owned();
+        let client = &self.client;
+        match interrupt::blocking(py, || client.remote_config_payload(&key))? {
+            Ok(v) => payload_to_py(py, v.as_ref()),
+            Err(e) => Err(client_error(py, &e)),
+        }
+    }
+
     /// Fetches definitions now and waits for that fetch. Raises `hogflags.ClientError` (with `.code`) if
     /// it failed; the last good definitions stay in use either way.
     fn reload_feature_flags(&self, py: Python<'_>) -> PyResult<()> {

@@ -283,6 +283,29 @@ impl Client {
         }
     }
 
+    /// The decrypted payload of a remote-config flag (`GET …/feature_flags/{key}/remote_config`), read on
+    /// each call (no cache), bounded by the `/flags` timeout. `Ok(None)`: the flag has no payload (404).
+    /// Needs the secret key ([`ClientError::Config`] without it), as PostHog's SDKs do.
+    pub fn remote_config_payload(&self, key: &str) -> Result<Option<serde_json::Value>, ClientError> {
+        if !self.inner.polls() {
+            return Err(ClientError::Config("remote-config payloads need a secret key (phs_) or personal API key (phx_)".into()));
+        }
+        let parts = self.parts()?;
+        let config = self.inner.config.clone();
+        let http = parts.http.clone();
+        let key = key.to_owned();
+        let fut = async move { transport::get_remote_config(&http, &config, &key).await };
+        let timeout = self.inner.config.remote_timeout + Duration::from_secs(2);
+        match parts.exec.run(fut, timeout, self.inner.config.interrupt_check.as_ref()) {
+            Ok(r) => r.map_err(ClientError::Remote),
+            Err(RunError::Timeout) => Err(ClientError::Remote(RemoteError::Timeout)),
+            Err(RunError::OnDriverThread) => Err(ClientError::Remote(RemoteError::OnDriverThread)),
+            Err(RunError::InsideAsyncRuntime) => Err(ClientError::InsideAsyncRuntime),
+            Err(RunError::ShutDown) => Err(ClientError::ShutDown),
+            Err(RunError::Interrupted) => Err(ClientError::Interrupted),
+        }
+    }
+
     /// Fetches definitions now and waits for that fetch. `Ok` for 200 and 304.
     ///
     /// Bounded: it returns within [`reload_bound`](Self::reload_bound) — the definitions timeout plus

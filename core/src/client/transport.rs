@@ -133,6 +133,52 @@ async fn post_flags_once(http: &reqwest::Client, config: &Config, body: &[u8]) -
     Ok((status, bytes))
 }
 
+/// `GET {host}/api/projects/@current/feature_flags/{key}/remote_config?token=…` with the secret as
+/// `Authorization: Bearer`: the (decrypted) payload of a remote-config flag, or `None` for a 404. PostHog
+/// returns the stored payload JSON-encoded once more; a string that parses as JSON is read as that JSON
+/// (as posthog-node does), any other string stays a string.
+pub(crate) async fn get_remote_config(
+    http: &reqwest::Client,
+    config: &Config,
+    key: &str,
+) -> Result<Option<serde_json::Value>, RemoteError> {
+    let Some(secret) = &config.secret_key else {
+        return Err(RemoteError::Disabled);
+    };
+    let url = format!(
+        "{}/api/projects/@current/feature_flags/{}/remote_config?token={}",
+        config.host,
+        encode_query(key),
+        encode_query(config.project_api_key.expose())
+    );
+    let mut auth = HeaderValue::from_str(&format!("Bearer {}", secret.expose()))
+        .map_err(|_| RemoteError::Connection("the secret key is not a valid header value".into()))?;
+    auth.set_sensitive(true);
+    let resp = http
+        .get(url)
+        .timeout(config.remote_timeout)
+        .header(AUTHORIZATION, auth)
+        .send()
+        .await
+        .map_err(|e| RemoteError::from_transport(classify(e)))?;
+    let status = resp.status().as_u16();
+    let body = read_limited(resp).await.map_err(|e| match e {
+        BodyError::TooLarge => RemoteError::from_transport(TransportError::Body(too_large())),
+        BodyError::Read(e) => RemoteError::from_transport(classify(e)),
+    })?;
+    match status {
+        200 => {}
+        404 => return Ok(None),
+        402 => return Err(RemoteError::QuotaLimited),
+        s => return Err(RemoteError::Status { status: s }),
+    }
+    let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| RemoteError::Malformed(e.to_string()))?;
+    Ok(Some(match value {
+        serde_json::Value::String(text) => serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        other => other,
+    }))
+}
+
 /// Largest response body read (after decompression): the engine's document limit. Reading stops there,
 /// so a compressed "bomb" cannot make the host allocate more than this.
 const MAX_BODY_BYTES: usize = crate::Limits::DEFAULT_MAX_DOCUMENT_BYTES;

@@ -139,6 +139,10 @@ async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) -> Res
                 shared.record(|s| s.flags_requests += 1);
                 with_faults(&shared, FaultTarget::Flags, req, flags).await
             }
+            (Method::GET, p) if p.starts_with("/api/projects/@current/feature_flags/") && p.ends_with("/remote_config") => {
+                shared.record(|s| s.remote_config_requests += 1);
+                Ok(remote_config_response(&shared, &req, p))
+            }
             _ => Ok(json(StatusCode::NOT_FOUND, r#"{"type":"invalid_request","code":"not_found","detail":"Not found."}"#)),
         }
     };
@@ -236,6 +240,28 @@ fn default_error_body(status: StatusCode) -> String {
         403 => r#"{"type":"authentication_error","code":"permission_denied","detail":"Key lacks the feature_flag:read scope."}"#.into(),
         429 => r#"{"type":"validation_error","code":"rate_limit_exceeded","detail":"Rate limit exceeded."}"#.into(),
         _ => format!(r#"{{"type":"server_error","code":"error","detail":"Injected status {}."}}"#, status.as_u16()),
+    }
+}
+
+/// `GET /api/projects/@current/feature_flags/{key}/remote_config?token=…` (Bearer secret, as for the
+/// definitions): the flag's `"true"` payload, JSON-encoded a second time as PostHog stores and returns it
+/// (decrypted); 404 for a flag without one.
+fn remote_config_response(shared: &Shared, req: &Request<hyper::body::Incoming>, path: &str) -> Response<Body> {
+    let auth_ok = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+        == Some(format!("Bearer {}", shared.secret_key).as_str());
+    let token_ok = query_param(req.uri().query(), "token").is_some_and(|t| t == shared.project_api_key);
+    if !auth_ok || !token_ok {
+        return json(StatusCode::UNAUTHORIZED, r#"{"type":"authentication_error","code":"not_authenticated","detail":"Invalid or missing secret key."}"#);
+    }
+    let key = &path["/api/projects/@current/feature_flags/".len()..path.len() - "/remote_config".len()];
+    let defs = shared.definitions();
+    let payload = serde_json::from_slice::<serde_json::Value>(&defs.body).ok().and_then(|doc| {
+        doc["flags"].as_array()?.iter().find(|f| f["key"] == key).map(|f| f["filters"]["payloads"]["true"].clone())
+    });
+    match payload {
+        Some(serde_json::Value::Null) | None => json(StatusCode::NOT_FOUND, r#"{"type":"invalid_request","code":"not_found","detail":"Not found."}"#),
+        Some(serde_json::Value::String(text)) => json(StatusCode::OK, serde_json::Value::String(text).to_string()),
+        Some(other) => json(StatusCode::OK, serde_json::Value::String(other.to_string()).to_string()),
     }
 }
 

@@ -102,6 +102,8 @@ pub struct Stats {
     pub last_if_none_match: Option<String>,
     /// The last `/flags` request body (JSON), for checking what clients send.
     pub last_flags_request: Option<serde_json::Value>,
+    /// `GET …/feature_flags/{key}/remote_config` requests.
+    pub remote_config_requests: u64,
     /// How many times the definitions were replaced since start.
     pub definitions_generation: u64,
 }
