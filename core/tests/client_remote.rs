@@ -210,6 +210,9 @@ fn flag_called_events_are_deduplicated_with_a_bounded_lru() {
         assert_eq!(p["$feature_flag_reason"], "Matched condition set 1");
         assert_eq!(p["$groups"], serde_json::json!({"company": "acme"}));
         assert!(p.contains_key("$feature_flag_definitions_loaded_at"));
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+        let at = p["$feature_flag_evaluated_at"].as_i64().expect("a local answer carries its evaluation time");
+        assert!((now - 60_000..=now).contains(&at), "{at} vs {now}");
     }
     // A remote call that fails: response null, error code.
     server.inject(Fault::status(FaultTarget::Flags, 503));
@@ -449,4 +452,37 @@ fn remote_config_payloads() {
     );
     let keyless = Client::new(hogflags::client::Config::new(PROJECT_KEY).host(server.url())).unwrap();
     assert!(matches!(keyless.remote_config_payload("beta"), Err(hogflags::client::ClientError::Config(_))));
+}
+
+/// `/flags?v=4`: typed values (boolean, variant, null, number or object), rule attribution; the client
+/// asks for v4 and reads it (the test server answers v4 with config version 1).
+#[test]
+fn parses_v4_typed_records_and_asks_for_v4() {
+    let v4 = br#"{"flags":{
+        "b":{"key":"b","value":true,"reason":{"code":"targeting_match","condition_index":0},"metadata":{"id":1,"version":2,"config_version":2,"rule_type":"targeted_release","rule_id":"0e6f7a3c-1111-4222-8333-944455556666","payload":"{\"k\":1}"}},
+        "v":{"key":"v","value":"test","reason":{"code":"experiment_split"},"metadata":{"config_version":2,"rule_type":"experiment","rule_id":"0e6f7a3c-1111-4222-8333-944455556667","variant_key":"test"}},
+        "off":{"key":"off","value":null,"metadata":{"config_version":2}},
+        "num":{"key":"num","value":42.5,"metadata":{"config_version":2}},
+        "obj":{"key":"obj","value":{"color":"blue"},"metadata":{"config_version":2,"payload":"\"ignored\""}},
+        "bad":{"key":"bad","value":null,"failed":true},
+        "arr":{"key":"arr","value":[1]}
+    },"errorsWhileComputingFlags":false,"requestId":"r4"}"#;
+    let r = hogflags::client::parse_flags_response(v4).unwrap();
+    assert_eq!(r.flags["b"].value, FlagValue::Bool(true));
+    assert_eq!(r.flags["b"].payload, Some(serde_json::json!({"k": 1})));
+    let a = r.flags["b"].attribution.clone().unwrap();
+    assert_eq!((a.config_version, a.rule_type.as_deref()), (Some(2), Some("targeted_release")));
+    assert_eq!(r.flags["v"].value, FlagValue::Variant("test".into()));
+    assert_eq!(r.flags["v"].attribution.as_ref().unwrap().variant_key.as_deref(), Some("test"));
+    assert_eq!(r.flags["off"].value, FlagValue::Bool(false));
+    assert_eq!((r.flags["num"].value.clone(), r.flags["num"].payload.clone()), (FlagValue::Bool(true), Some(serde_json::json!(42.5))));
+    assert_eq!(r.flags["obj"].payload, Some(serde_json::json!({"color": "blue"})), "an object value is its own payload");
+    assert!(r.failed.contains("bad") && r.failed.contains("arr"));
+
+    let server = start_server(defs(1, &[("a", true)]));
+    server.set_person_properties("user-1", pro_props());
+    let client = ready(&server, config(&server.url()));
+    let d = client.get_flag("beta", &EvaluationContext::new("user-1")).unwrap();
+    assert_eq!((d.value.clone(), d.source), (FlagValue::Bool(true), Source::Remote));
+    assert_eq!(d.attribution.and_then(|a| a.config_version), Some(1), "the v4 record was asked for and read");
 }

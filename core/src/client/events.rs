@@ -141,6 +141,8 @@ pub fn flag_called_event(
                 if let Some(at) = definitions_loaded_at_ms {
                     p.insert("$feature_flag_definitions_loaded_at".into(), Value::from(at));
                 }
+                // A local answer is evaluated now (posthog-node sends the same).
+                p.insert("$feature_flag_evaluated_at".into(), Value::from(super::cache::now_ms()));
             }
         }
         Err(u) => {

@@ -41,6 +41,6 @@ pub use local::{Client, FlagOptions};
 pub use remote::{parse_response as parse_flags_response, request_body as flags_request_body, RemoteFlags};
 pub use remote_mode::RemoteClient;
 pub use types::{
-    AllFlags, ClientStatus, DefinitionsUpdate, FlagDetails, FlagReason, FlagValue, FlagsChanged, Source, TickOutcome,
-    Unresolved,
+    AllFlags, ClientStatus, DefinitionsUpdate, FlagDetails, FlagReason, FlagValue, FlagsChanged, RuleAttribution, Source,
+    TickOutcome, Unresolved,
 };

@@ -8,7 +8,7 @@ use crate::{EvaluationContext, EvaluationRuntime};
 
 use super::config::Config;
 use super::error::RemoteError;
-use super::types::{FlagDetails, FlagReason, FlagValue, Source};
+use super::types::{FlagDetails, FlagReason, FlagValue, RuleAttribution, Source};
 
 /// The JSON body of `POST /flags/?v=2` for a context. Sends the key as both `token` and `api_key` and
 /// the device id as both `device_id` and `$device_id` (D33: the server accepts either; old proxies may
@@ -83,7 +83,7 @@ fn value_of(enabled: bool, variant: Option<&str>) -> FlagValue {
     }
 }
 
-/// Parses a `/flags` response body (v2, or the legacy `featureFlags` shape).
+/// Parses a `/flags` response body (v4 typed records, v2 records, or the legacy `featureFlags` shape).
 pub fn parse_response(bytes: &[u8]) -> Result<RemoteFlags, RemoteError> {
     let root: Value = serde_json::from_slice(bytes).map_err(|e| RemoteError::Malformed(e.to_string()))?;
     let Value::Object(root) = root else {
@@ -116,6 +116,7 @@ pub fn parse_response(bytes: &[u8]) -> Result<RemoteFlags, RemoteError> {
         request_id: out.request_id.clone(),
         evaluated_at: out.evaluated_at,
         errors_while_computing: errors,
+        attribution: None,
     };
     if let Some(flags) = root.get("flags") {
         let Value::Object(flags) = flags else {
@@ -129,9 +130,24 @@ pub fn parse_response(bytes: &[u8]) -> Result<RemoteFlags, RemoteError> {
                 out.failed.insert(key.clone());
                 continue;
             }
-            let enabled = f.get("enabled").and_then(Value::as_bool).unwrap_or(false);
-            let variant = f.get("variant").and_then(Value::as_str);
-            let mut d = remote(key, value_of(enabled, variant));
+            // A v4 record has one typed `value`: a boolean, a variant, null (false), or a number or object
+            // (config-v2 flags: `true`, with the value as the payload, as posthog-node renders it). A
+            // record without it is a v2 record (`enabled`, `variant`).
+            let (value, typed_payload) = match f.get("value") {
+                Some(Value::Bool(b)) => (FlagValue::Bool(*b), None),
+                Some(Value::String(v)) => (FlagValue::Variant(v.clone()), None),
+                Some(Value::Null) => (FlagValue::Bool(false), None),
+                Some(v @ (Value::Number(_) | Value::Object(_))) => (FlagValue::Bool(true), Some(v.clone())),
+                Some(Value::Array(_)) => {
+                    out.failed.insert(key.clone());
+                    continue;
+                }
+                None => {
+                    let enabled = f.get("enabled").and_then(Value::as_bool).unwrap_or(false);
+                    (value_of(enabled, f.get("variant").and_then(Value::as_str)), None)
+                }
+            };
+            let mut d = remote(key, value);
             if let Some(Value::Object(r)) = f.get("reason") {
                 d.reason = Some(FlagReason {
                     code: r.get("code").and_then(Value::as_str).unwrap_or("").to_owned(),
@@ -146,6 +162,19 @@ pub fn parse_response(bytes: &[u8]) -> Result<RemoteFlags, RemoteError> {
                 if d.value.is_enabled() {
                     d.payload = m.get("payload").and_then(parse_payload);
                 }
+                if f.contains_key("value") {
+                    let text = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_owned);
+                    let a = RuleAttribution {
+                        config_version: m.get("config_version").and_then(Value::as_i64),
+                        rule_type: text("rule_type"),
+                        rule_id: text("rule_id"),
+                        variant_key: text("variant_key"),
+                    };
+                    d.attribution = (a != RuleAttribution::default()).then_some(a);
+                }
+            }
+            if typed_payload.is_some() {
+                d.payload = typed_payload;
             }
             out.flags.insert(key.clone(), d);
         }

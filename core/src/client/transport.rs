@@ -114,9 +114,10 @@ pub(crate) async fn fetch_definitions(http: &reqwest::Client, config: &Config, i
     FetchResult::Response(HttpResponse { status, etag, retry_after, body })
 }
 
-/// One `POST {host}/flags/?v=2`; returns the status and body.
+/// One `POST {host}/flags/?v=4` (typed values and rule attribution; a server without v4 answers v2,
+/// which is read as well); returns the status and body.
 async fn post_flags_once(http: &reqwest::Client, config: &Config, body: &[u8]) -> Result<(u16, Vec<u8>), RemoteError> {
-    let url = format!("{}/flags/?v=2", config.host);
+    let url = format!("{}/flags/?v=4", config.host);
     let resp = http
         .post(url)
         .timeout(config.remote_timeout)
@@ -207,7 +208,7 @@ async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>, BodyError>
     Ok(body)
 }
 
-/// `POST /flags/?v=2` with PostHog's retry rule: one retry, after 300 ms, on transport errors, timeouts,
+/// `POST /flags/?v=4` with PostHog's retry rule: one retry, after 300 ms, on transport errors, timeouts,
 /// 502 and 504. Returns the body of a 200.
 pub(crate) async fn post_flags(http: &reqwest::Client, config: &Config, body: &[u8]) -> Result<Vec<u8>, RemoteError> {
     let mut attempt = 0;

@@ -79,6 +79,17 @@ pub struct FlagDetails {
     pub evaluated_at: Option<i64>,
     /// The `/flags` response said `errorsWhileComputingFlags` (the value is still used).
     pub errors_while_computing: bool,
+    /// A `/flags?v=4` record's rule attribution (config version, rule, variant), when it has one.
+    pub attribution: Option<RuleAttribution>,
+}
+
+/// What a `/flags?v=4` record says produced its value: the flag's configuration format and the rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleAttribution {
+    pub config_version: Option<i64>,
+    pub rule_type: Option<String>,
+    pub rule_id: Option<String>,
+    pub variant_key: Option<String>,
 }
 
 impl FlagDetails {
@@ -95,6 +106,7 @@ impl FlagDetails {
             flag_id: r.flag_id,
             version: r.version,
             has_experiment,
+            attribution: None,
             source: Source::Local,
             request_id: None,
             evaluated_at: None,

@@ -36,7 +36,11 @@ fn request_runtime(req: &Map<String, Value>, user_agent: &str) -> Option<Evaluat
     }
 }
 
-pub(crate) fn respond(shared: &Shared, v2: bool, user_agent: &str, body: &[u8]) -> (StatusCode, Value) {
+/// Answers `POST /flags?v=<version>`: the legacy shape below 2, v2 records from 2, and from 4 each record
+/// also carries its typed `value` (null for a failed flag), as PostHog's v4 does.
+pub(crate) fn respond(shared: &Shared, version: u32, user_agent: &str, body: &[u8]) -> (StatusCode, Value) {
+    let v2 = version >= 2;
+    let v4 = version >= 4;
     let Ok(Value::Object(req)) = serde_json::from_slice::<Value>(body) else {
         return (StatusCode::BAD_REQUEST, json!({"type":"validation_error","code":"invalid_body","detail":"Body is not a JSON object."}));
     };
@@ -134,13 +138,15 @@ pub(crate) fn respond(shared: &Shared, v2: bool, user_agent: &str, body: &[u8]) 
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
                 });
-                flags.insert(
-                    key.to_owned(),
-                    json!({"key": key, "enabled": r.value.is_enabled(), "variant": r.value.variant(),
+                let mut record = json!({"key": key, "enabled": r.value.is_enabled(), "variant": r.value.variant(),
                            "reason": {"code": r.reason.code.as_str(), "condition_index": r.reason.condition_index,
                                       "description": r.reason.description()},
-                           "metadata": metadata(payload.clone())}),
-                );
+                           "metadata": metadata(payload.clone())});
+                if v4 {
+                    record["value"] = r.value.to_json();
+                    record["metadata"]["config_version"] = json!(1);
+                }
+                flags.insert(key.to_owned(), record);
                 legacy_values.insert(key.to_owned(), r.value.to_json());
                 if let Some(p) = payload {
                     legacy_payloads.insert(key.to_owned(), Value::String(p));
@@ -148,13 +154,14 @@ pub(crate) fn respond(shared: &Shared, v2: bool, user_agent: &str, body: &[u8]) 
             }
             Evaluation::Inconclusive(why) => {
                 errors = true;
-                flags.insert(
-                    key.to_owned(),
-                    json!({"key": key, "enabled": false, "variant": null, "failed": true,
+                let mut record = json!({"key": key, "enabled": false, "variant": null, "failed": true,
                            "reason": {"code": "no_condition_match", "condition_index": null,
                                       "description": format!("hogflags-test-server: undecidable without server data ({why})")},
-                           "metadata": metadata(None)}),
-                );
+                           "metadata": metadata(None)});
+                if v4 {
+                    record["value"] = Value::Null;
+                }
+                flags.insert(key.to_owned(), record);
                 legacy_values.insert(key.to_owned(), Value::Bool(false));
             }
         }

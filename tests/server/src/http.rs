@@ -162,13 +162,13 @@ fn definitions(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) -> Pin<
 
 fn flags(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> {
     Box::pin(async move {
-        let v2 = query_param(req.uri().query(), "v").is_some_and(|v| v.parse::<u32>().map(|v| v >= 2).unwrap_or(false));
+        let version = query_param(req.uri().query(), "v").and_then(|v| v.parse::<u32>().ok()).unwrap_or(1);
         let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         let body = match req.into_body().collect().await {
             Ok(b) => b.to_bytes(),
             Err(_) => return json(StatusCode::BAD_REQUEST, r#"{"type":"validation_error","code":"invalid_body"}"#),
         };
-        let (status, value) = crate::flags::respond(&shared, v2, &user_agent, &body);
+        let (status, value) = crate::flags::respond(&shared, version, &user_agent, &body);
         if status == StatusCode::OK {
             shared.record(|s| s.flags_200 += 1);
         }
