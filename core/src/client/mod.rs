@@ -7,7 +7,7 @@
 //!   backoff with jitter; behaviour per status in [`poller`]), compiled off the hot path and swapped in
 //!   atomically; `/flags` as the fallback for inconclusive flags (bulk merge rule D31: local wins, remote
 //!   fills only the undecided keys); optional disk cache; `reload`, `wait_until_ready`, `shutdown`.
-//! * [`RemoteClient`] — remote mode for mobile: all of one user's flags from `POST /flags/?v=2`, kept in
+//! * [`RemoteClient`] — remote mode for mobile: all of one user's flags from `POST /flags/?v=4`, kept in
 //!   memory and on disk, refreshed on an interval or on demand, with a change listener.
 //! * [`FlagCalledEvent`] — the `$feature_flag_called` records a host SDK captures, deduplicated by a
 //!   bounded LRU ([`EventDedupe`]).

@@ -10,7 +10,7 @@ use super::config::Config;
 use super::error::RemoteError;
 use super::types::{FlagDetails, FlagReason, FlagValue, RuleAttribution, Source};
 
-/// The JSON body of `POST /flags/?v=2` for a context. Sends the key as both `token` and `api_key` and
+/// The JSON body of `POST /flags/?v=4` for a context. Sends the key as both `token` and `api_key` and
 /// the device id as both `device_id` and `$device_id` (D33: the server accepts either; old proxies may
 /// know only one). `$group_key` is added to each group's properties, as the SDKs do.
 ///
