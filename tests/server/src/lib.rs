@@ -7,8 +7,9 @@
 //!   local-evaluation feed, with `Authorization: Bearer <secret>` and the `token` query checked, a real
 //!   `ETag` (`W/"<sha1 of the body>"`) and `304 Not Modified` for a matching `If-None-Match`, gzip when the
 //!   client accepts it;
-//! * `POST /flags?v=2` (also `/flags/`) — remote evaluation, answered by the hogflags core itself (v2
-//!   shape of docs/protocol.md; without `v=2` the legacy `featureFlags` shape).
+//! * `POST /flags?v=4` (also `/flags/`) — remote evaluation, answered by the hogflags core itself (v4
+//!   typed records from `v=4`, v2 records from `v=2`, docs/protocol.md; without `v` the legacy
+//!   `featureFlags` shape).
 //!
 //! and a control API under `/_control/` to inject faults and change state (see [`Fault`] and the README).
 //!
