@@ -486,3 +486,58 @@ fn parses_v4_typed_records_and_asks_for_v4() {
     assert_eq!((d.value.clone(), d.source), (FlagValue::Bool(true), Source::Remote));
     assert_eq!(d.attribution.and_then(|a| a.config_version), Some(1), "the v4 record was asked for and read");
 }
+
+/// Config-version-2 answers (`/flags?v=4`): `$feature_flag_called` carries the rule attribution instead
+/// of `$feature_flag_reason`, and an experiment split also sends `$experiment_exposure`, once per
+/// assignment; a malformed rule id reports no rule and sends no exposure.
+#[test]
+fn config_version_2_events_carry_attribution_and_exposure() {
+    let server = start_server(defs(1, &[("a", true)]));
+    let events: Arc<Mutex<Vec<FlagCalledEvent>>> = Arc::default();
+    let e2 = events.clone();
+    let client = ready(&server, config(&server.url()).on_flag_called(move |e| e2.lock().unwrap().push(e)));
+    let rule = "0e6f7a3c-1111-4222-8333-944455556667";
+    let split = |id: &str| {
+        format!(
+            r#"{{"flags":{{"exp":{{"key":"exp","value":"test","reason":{{"code":"experiment_split","description":"x"}},
+                "metadata":{{"id":9,"version":3,"config_version":2,"rule_type":"experiment","rule_id":"{id}","variant_key":"test"}}}}}},
+                "errorsWhileComputingFlags":false,"requestId":"req-1","evaluatedAt":1700000000000}}"#
+        )
+    };
+    let answer = |body: String| {
+        server.inject(Fault::new(FaultTarget::Flags, FaultKind::Status { status: 200, retry_after: None, body: Some(body) }));
+    };
+    let ctx = EvaluationContext::new("user-1");
+    for _ in 0..2 {
+        answer(split(rule));
+        assert_eq!(client.get_flag("exp", &ctx).unwrap().value, FlagValue::Variant("test".into()));
+    }
+    {
+        let ev = events.lock().unwrap();
+        assert_eq!(ev.len(), 2, "one $feature_flag_called and one $experiment_exposure, not repeated: {ev:#?}");
+        let called = &ev[0].properties;
+        assert_eq!(ev[0].event, "$feature_flag_called");
+        assert_eq!(called["$feature_flag_config_version"], 2);
+        assert_eq!(called["$feature_flag_reason_code"], "experiment_split");
+        assert_eq!(called["$feature_flag_rule_id"], rule);
+        assert_eq!(called["$feature_flag_rule_type"], "experiment");
+        assert_eq!(called["$feature_flag_variant_key"], "test");
+        assert!(!called.contains_key("$feature_flag_reason"));
+        assert_eq!(ev[1].event, "$experiment_exposure");
+        let exposure = &ev[1].properties;
+        assert_eq!(exposure["$feature_flag"], "exp");
+        assert_eq!(exposure["$feature_flag_response"], "test");
+        assert_eq!(exposure["$feature_flag_variant_key"], "test");
+        assert_eq!(exposure["$feature_flag_rule_id"], rule);
+        assert_eq!(exposure["$feature_flag_request_id"], "req-1");
+        assert_eq!(exposure["locally_evaluated"], false);
+        assert!(!exposure.contains_key("$feature_flag_config_version"));
+    }
+    // A rule id that is not a UUID: the reason is reported, no rule and no exposure.
+    answer(split("not-a-uuid"));
+    let _ = client.get_flag("exp", &EvaluationContext::new("user-2"));
+    let ev = events.lock().unwrap();
+    assert_eq!(ev.len(), 3);
+    assert_eq!(ev[2].properties["$feature_flag_reason_code"], "experiment_split");
+    assert!(!ev[2].properties.contains_key("$feature_flag_rule_id") && !ev[2].properties.contains_key("$feature_flag_variant_key"));
+}

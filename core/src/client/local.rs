@@ -19,7 +19,7 @@ use super::cache::{self, CacheEntry};
 use super::config::{Config, DriverMode};
 use super::driver::{lock, DoneGuard, Parts, RunError, WorkerSlot};
 use super::error::{ClientError, PollError, RemoteError, WaitError};
-use super::events::{flag_called_event, EventDedupe};
+use super::events::{self, EventDedupe};
 use super::poller::{FetchResult, PollOutcome, Poller, PollerConfig};
 use super::remote::{self, RemoteFlags};
 use super::transport;
@@ -190,12 +190,8 @@ impl Client {
 
     fn emit(&self, key: &str, ctx: &EvaluationContext, outcome: &Result<FlagDetails, Unresolved>, minimal_gate: bool) {
         let Some(cb) = &self.inner.config.on_flag_called else { return };
-        let response = outcome.as_ref().map(|d| d.value.to_json()).unwrap_or(serde_json::Value::Null);
-        let groups = ctx.groups().map(|(t, k)| (t.to_owned(), k.to_owned())).collect();
-        if self.inner.dedupe.first_time(ctx.distinct_id(), key, &response, &groups) {
-            let loaded = self.inner.loaded_at_ms.load(Ordering::Relaxed);
-            cb(flag_called_event(ctx, key, outcome, minimal_gate, (loaded > 0).then_some(loaded)));
-        }
+        let loaded = self.inner.loaded_at_ms.load(Ordering::Relaxed);
+        events::report(&self.inner.dedupe, cb.as_ref(), ctx, key, outcome, minimal_gate, (loaded > 0).then_some(loaded));
     }
 
     /// Every flag: local values, plus `/flags` (once, for the undecided keys only) when needed (D31).

@@ -18,7 +18,7 @@ use super::cache::{self, CacheEntry};
 use super::config::{Config, DriverMode};
 use super::driver::{lock, DoneGuard, Parts, RunError, WorkerSlot};
 use super::error::{ClientError, RemoteError, WaitError};
-use super::events::{flag_called_event, EventDedupe};
+use super::events::{self, EventDedupe};
 use super::poller::{Backoff, Jitter, PollerConfig};
 use super::remote::{self, RemoteFlags};
 use super::transport;
@@ -144,11 +144,7 @@ impl RemoteClient {
         };
         if let Some(cb) = &self.inner.config.on_flag_called {
             let ctx = self.context();
-            let response = outcome.as_ref().map(|d| d.value.to_json()).unwrap_or(serde_json::Value::Null);
-            let groups = ctx.groups().map(|(t, k)| (t.to_owned(), k.to_owned())).collect();
-            if self.inner.dedupe.first_time(ctx.distinct_id(), key, &response, &groups) {
-                cb(flag_called_event(&ctx, key, &outcome, values.minimal, None));
-            }
+            events::report(&self.inner.dedupe, cb.as_ref(), &ctx, key, &outcome, values.minimal, None);
         }
         outcome
     }
