@@ -541,3 +541,19 @@ fn config_version_2_events_carry_attribution_and_exposure() {
     assert_eq!(ev[2].properties["$feature_flag_reason_code"], "experiment_split");
     assert!(!ev[2].properties.contains_key("$feature_flag_rule_id") && !ev[2].properties.contains_key("$feature_flag_variant_key"));
 }
+
+/// An unresolved flag's event carries PostHog's error codes: `local_evaluation_inconclusive` when local
+/// evaluation could not decide and `/flags` was not asked.
+#[test]
+fn inconclusive_events_carry_local_evaluation_inconclusive() {
+    let server = start_server(defs(1, &[("a", true)]));
+    let events: Arc<Mutex<Vec<FlagCalledEvent>>> = Arc::default();
+    let e2 = events.clone();
+    let client =
+        ready(&server, config(&server.url()).only_evaluate_locally(true).on_flag_called(move |e| e2.lock().unwrap().push(e)));
+    assert!(client.get_flag("beta", &EvaluationContext::new("user-1")).is_err());
+    let ev = events.lock().unwrap();
+    assert_eq!(ev[0].properties["$feature_flag_error"], "local_evaluation_inconclusive");
+    assert_eq!(ev[0].properties["$feature_flag_response"], serde_json::Value::Null);
+    assert_eq!(ev[0].properties["locally_evaluated"], true);
+}

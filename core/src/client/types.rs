@@ -156,7 +156,8 @@ impl Unresolved {
     /// The `$feature_flag_error` code (PostHog's vocabulary for events), if this outcome has one.
     pub fn error_code(&self) -> Option<String> {
         match self {
-            Unresolved::Inconclusive { .. } => None,
+            // The flag has a local definition the local inputs cannot decide (PostHog's SDKs report the same).
+            Unresolved::Inconclusive { .. } => Some("local_evaluation_inconclusive".into()),
             Unresolved::FlagMissing => Some("flag_missing".into()),
             Unresolved::QuotaLimited => Some("quota_limited".into()),
             Unresolved::Remote(e) => Some(e.code()),
