@@ -784,6 +784,25 @@ enum hf_status hf_client_config_set_dedupe_capacity(struct hf_client_config *con
 enum hf_status hf_client_config_set_use_system_proxy(struct hf_client_config *config, int32_t yes);
 
 /**
+ * Non-zero (default): `/flags` skips GeoIP enrichment (`geoip_disable`); zero: the server may use the
+ * request's GeoIP properties.
+ *
+ * Thread safety: modifies the config (see `hf_client_config`).
+ */
+enum hf_status hf_client_config_set_disable_geoip(struct hf_client_config *config,
+                                                  int32_t yes);
+
+/**
+ * The client's evaluation contexts, as a JSON array of strings (`["web", "checkout"]`; `[]` for none):
+ * flags limited to other contexts are left out and count as false for dependencies; the contexts are
+ * sent on `/flags`. `HF_ERR_INVALID_JSON` for anything but an array of strings.
+ *
+ * Thread safety: modifies the config (see `hf_client_config`).
+ */
+enum hf_status hf_client_config_set_evaluation_contexts_json(struct hf_client_config *config,
+                                                             const char *contexts_json);
+
+/**
  * Receives each `$feature_flag_called` event to capture, already deduplicated, as JSON
  * `{"event": "$feature_flag_called", "distinct_id", "groups": {...}, "properties": {...}}`. NULL removes
  * the callback. Called on the thread that evaluated the flag; must not block for long, must not throw
@@ -920,6 +939,17 @@ enum hf_status hf_client_get_flag_json(const struct hf_client *client,
                                        const char *context_json,
                                        int32_t options,
                                        char **out_json);
+
+/**
+ * The decrypted payload of a remote-config flag, read from PostHog (needs the secret key), as a new JSON
+ * string in `*out_json` (free it with `hf_string_free`): the payload, or `null` when the flag has none.
+ * `HF_ERR_CLIENT` when the request fails or no secret key is set (`hf_last_error` says why).
+ *
+ * Thread safety: safe to call from any thread (blocks for at most the `/flags` timeout + 2 s).
+ */
+enum hf_status hf_client_remote_config_payload_json(const struct hf_client *client,
+                                                    const char *flag_key,
+                                                    char **out_json);
 
 /**
  * Every flag for a JSON context: local values, plus one `/flags` call for the undecided ones when

@@ -455,6 +455,37 @@ pub unsafe extern "C" fn hf_client_config_set_use_system_proxy(config: *mut hf_c
     })
 }
 
+/// Non-zero (default): `/flags` skips GeoIP enrichment (`geoip_disable`); zero: the server may use the
+/// request's GeoIP properties.
+///
+/// Thread safety: modifies the config (see `hf_client_config`).
+#[no_mangle]
+pub unsafe extern "C" fn hf_client_config_set_disable_geoip(config: *mut hf_client_config, yes: i32) -> hf_status {
+    guard(|| {
+        update(config_mut(config)?, |cfg| cfg.disable_geoip(yes != 0));
+        Ok(())
+    })
+}
+
+/// The client's evaluation contexts, as a JSON array of strings (`["web", "checkout"]`; `[]` for none):
+/// flags limited to other contexts are left out and count as false for dependencies; the contexts are
+/// sent on `/flags`. `HF_ERR_INVALID_JSON` for anything but an array of strings.
+///
+/// Thread safety: modifies the config (see `hf_client_config`).
+#[no_mangle]
+pub unsafe extern "C" fn hf_client_config_set_evaluation_contexts_json(
+    config: *mut hf_client_config,
+    contexts_json: *const c_char,
+) -> hf_status {
+    guard(|| {
+        let text = str_arg(contexts_json, "contexts_json")?;
+        let contexts: Vec<String> = serde_json::from_str(text)
+            .map_err(|e| Failure::new(hf_status::HF_ERR_INVALID_JSON, format!("evaluation contexts: {e}")))?;
+        update(config_mut(config)?, |cfg| cfg.evaluation_contexts(contexts));
+        Ok(())
+    })
+}
+
 /// Receives each `$feature_flag_called` event to capture, already deduplicated, as JSON
 /// `{"event": "$feature_flag_called", "distinct_id", "groups": {...}, "properties": {...}}`. NULL removes
 /// the callback. Called on the thread that evaluated the flag; must not block for long, must not throw
@@ -756,6 +787,26 @@ pub unsafe extern "C" fn hf_client_get_flag_json(
         let opts = flag_options(options)?;
         let outcome = c.client.get_flag_with(key, &ctx, opts);
         string_out(outcome_json(key, &outcome).to_string(), out_json)
+    })
+}
+
+/// The decrypted payload of a remote-config flag, read from PostHog (needs the secret key), as a new JSON
+/// string in `*out_json` (free it with `hf_string_free`): the payload, or `null` when the flag has none.
+/// `HF_ERR_CLIENT` when the request fails or no secret key is set (`hf_last_error` says why).
+///
+/// Thread safety: safe to call from any thread (blocks for at most the `/flags` timeout + 2 s).
+#[no_mangle]
+pub unsafe extern "C" fn hf_client_remote_config_payload_json(
+    client: *const hf_client,
+    flag_key: *const c_char,
+    out_json: *mut *mut c_char,
+) -> hf_status {
+    guard(|| {
+        reset_out(out_json, "out_json")?;
+        let c = client_arg(client)?;
+        let key = str_arg(flag_key, "flag_key")?;
+        let payload = c.client.remote_config_payload(key).map_err(|e| client_failure(&e))?;
+        string_out(payload.unwrap_or(Value::Null).to_string(), out_json)
     })
 }
 

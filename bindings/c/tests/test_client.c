@@ -88,13 +88,15 @@ static void stop_server(void) {
   if (server_pid > 0) waitpid(server_pid, &status, 0);
 }
 
-/* A minimal HTTP/1.1 request to the control API; returns the status code (0 on failure). */
-static int http(const char *method, const char *path, const char *body) {
+/* A minimal HTTP/1.1 request to the control API; returns the status code (0 on failure) and, when
+   `out` is not NULL, copies the response body there (NUL-terminated, cut at `cap`). */
+static int http_body(const char *method, const char *path, const char *body, char *out, size_t cap) {
   struct sockaddr_in addr;
-  char req[65536], resp[4096];
+  static char req[65536], resp[65536];
   int fd = socket(AF_INET, SOCK_STREAM, 0), status = 0;
   size_t len, got = 0;
   ssize_t r;
+  const char *start;
   if (fd < 0) return 0;
   memset(&addr, 0, sizeof addr);
   addr.sin_family = AF_INET;
@@ -110,7 +112,25 @@ static int http(const char *method, const char *path, const char *body) {
   resp[got] = 0;
   close(fd);
   sscanf(resp, "HTTP/1.1 %d", &status);
+  if (out && cap > 0) {
+    start = strstr(resp, "\r\n\r\n");
+    snprintf(out, cap, "%s", start ? start + 4 : "");
+  }
   return status;
+}
+
+static int http(const char *method, const char *path, const char *body) {
+  return http_body(method, path, body, NULL, 0);
+}
+
+/* The body of a GET to the control API, as a new string (free it), or NULL. */
+static char *http_get_body(const char *path) {
+  char *out = malloc(65536);
+  if (out && http_body("GET", path, "", out, 65536) != 200) {
+    free(out);
+    out = NULL;
+  }
+  return out;
 }
 
 /* ---- callbacks ---------------------------------------------------------------------------------- */
@@ -522,7 +542,7 @@ static int t_reload_against_a_hanging_server_is_bounded(void) {
 }
 
 /* Only the project API key: nothing is polled, every flag comes from /flags, wait_until_ready says at once
-   that nothing will load. */
+   that nothing will load. (The server serves DEFS here, as t_definitions_update leaves it.) */
 static int t_project_key_only(void) {
   hf_client_config *cfg = base_config(NULL);
   hf_client *c = NULL;
@@ -535,9 +555,43 @@ static int t_project_key_only(void) {
   EXPECT(hf_client_wait_until_ready(c, 5000) == HF_ERR_TIMEOUT);
   EXPECT(hf_client_reload(c) == HF_ERR_CLIENT && strstr(hf_last_error(), "no secret key") != NULL);
   EXPECT(hf_context_new("u", &ctx) == HF_OK);
-  EXPECT(hf_client_get_flag(c, "fresh", ctx, HF_FLAG_NO_EVENT, &f, variant, sizeof variant) == HF_OK);
-  EXPECT(f.value == HF_VALUE_TRUE && f.source == HF_SOURCE_REMOTE);
+  EXPECT(hf_client_get_flag(c, "exp", ctx, HF_FLAG_NO_EVENT, &f, variant, sizeof variant) == HF_OK);
+  EXPECT(f.value == HF_VALUE_VARIANT && f.source == HF_SOURCE_REMOTE && !strcmp(variant, "control-long-variant-name"));
   hf_context_free(ctx);
+  hf_client_free(c);
+  return 1;
+}
+
+/* Remote-config payloads and the context settings: the decrypted payload as JSON, null without one, an
+   error without a secret key; evaluation contexts and geoip_disable reach /flags. */
+static int t_remote_config_and_settings(void) {
+  hf_client_config *cfg = base_config(SECRET_KEY);
+  hf_client *c = NULL;
+  hf_context *ctx = NULL;
+  hf_flag f;
+  char *json = NULL;
+  EXPECT(cfg != NULL);
+  EXPECT(hf_client_config_set_evaluation_contexts_json(cfg, "[\"web\"]") == HF_OK);
+  EXPECT(hf_client_config_set_evaluation_contexts_json(cfg, "\"web\"") == HF_ERR_INVALID_JSON);
+  EXPECT(hf_client_config_set_disable_geoip(cfg, 0) == HF_OK);
+  EXPECT(hf_client_new(cfg, &c) == HF_OK);
+  hf_client_config_free(cfg);
+  EXPECT(hf_client_wait_until_ready(c, 10000) == HF_OK);
+  EXPECT(hf_client_remote_config_payload_json(c, "beta", &json) == HF_OK && !strcmp(json, "{\"color\":\"blue\"}"));
+  hf_string_free(json);
+  json = NULL;
+  EXPECT(hf_client_remote_config_payload_json(c, "no-such-flag", &json) == HF_OK && !strcmp(json, "null"));
+  hf_string_free(json);
+  EXPECT(hf_context_new("u", &ctx) == HF_OK);
+  (void)hf_client_get_flag(c, "no-such-flag", ctx, HF_FLAG_NO_EVENT, &f, NULL, 0);
+  hf_context_free(ctx);
+  {
+    char *stats = http_get_body("/_control/stats");
+    EXPECT(stats != NULL);
+    EXPECT(strstr(stats, "\"geoip_disable\":false") != NULL);
+    EXPECT(strstr(stats, "\"evaluation_contexts\":[\"web\"]") != NULL);
+    free(stats);
+  }
   hf_client_free(c);
   return 1;
 }
@@ -686,6 +740,7 @@ int main(int argc, char **argv) {
     RUN(t_wait_timeout);
     RUN(t_manual_driver);
     RUN(t_project_key_only);
+    RUN(t_remote_config_and_settings);
     RUN(t_rate_limited_reload_is_bounded);
     RUN(t_reload_against_a_hanging_server_is_bounded);
     RUN(t_log_callback);

@@ -200,6 +200,15 @@ impl ClientConfig {
     pub fn user_agent(self: Arc<Self>, user_agent: String) -> Arc<Self> {
         self.with(|c| c.user_agent(user_agent))
     }
+    /// Whether `/flags` skips GeoIP enrichment (default true, as PostHog's SDKs).
+    pub fn disable_geoip(self: Arc<Self>, yes: bool) -> Arc<Self> {
+        self.with(|c| c.disable_geoip(yes))
+    }
+    /// Evaluation contexts: flags limited to other contexts are left out and count as false for
+    /// dependencies; sent on `/flags`.
+    pub fn evaluation_contexts(self: Arc<Self>, contexts: Vec<String>) -> Arc<Self> {
+        self.with(|c| c.evaluation_contexts(contexts))
+    }
     /// The normalised host.
     pub fn host_url(&self) -> String {
         lock(&self.inner).host_url().to_owned()
@@ -524,6 +533,12 @@ impl FlagsClient {
     /// Fetches definitions now and waits for that fetch.
     pub fn reload(&self) -> ApiResult<()> {
         api(self.inner.reload())
+    }
+
+    /// The decrypted payload of a remote-config flag, read from PostHog (needs the secret key); `None`
+    /// when the flag has none.
+    pub fn remote_config_payload(&self, key: String) -> ApiResult<Option<JsonValue>> {
+        Ok(api(self.inner.remote_config_payload(&key))?.as_ref().map(JsonValue::from_serde))
     }
 
     /// Waits until definitions are loaded (network or disk cache). Fails early on 401/403/402.

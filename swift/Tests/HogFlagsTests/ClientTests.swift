@@ -146,6 +146,17 @@ final class ClientTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(client.status().fetches, before + 3)
     }
 
+    func testRemoteConfigPayloads() throws {
+        let client = try localClient(config())
+        try client.waitUntilReady(timeout: 10)
+        XCTAssertEqual(try client.remoteConfigPayload(key: "beta"), ["color": "blue"])
+        XCTAssertNil(try client.remoteConfigPayload(key: "everyone"))
+        let keyless = try localClient(ClientConfig(projectApiKey: TestServer.projectKey).host(host: server.url))
+        XCTAssertThrowsError(try keyless.remoteConfigPayload(key: "beta")) { error in
+            guard case HogFlagsError.InvalidConfig = error else { return XCTFail("got \(error)") }
+        }
+    }
+
     func testErrorsAreTyped() throws {
         XCTAssertThrowsError(try FlagsClient(config: ClientConfig(projectApiKey: ""), listener: nil)) { error in
             guard case HogFlagsError.InvalidConfig = error else { return XCTFail("got \(error)") }

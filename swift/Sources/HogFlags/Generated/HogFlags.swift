@@ -695,7 +695,18 @@ public protocol ClientConfigProtocol: AnyObject, Sendable {
     
     func definitionsTimeout(timeout: TimeInterval)  -> ClientConfig
     
+    /**
+     * Whether `/flags` skips GeoIP enrichment (default true, as PostHog's SDKs).
+     */
+    func disableGeoip(yes: Bool)  -> ClientConfig
+    
     func driver(mode: DriverMode)  -> ClientConfig
+    
+    /**
+     * Evaluation contexts: flags limited to other contexts are left out and count as false for
+     * dependencies; sent on `/flags`.
+     */
+    func evaluationContexts(contexts: [String])  -> ClientConfig
     
     /**
      * Call `/flags` for flags local evaluation cannot decide (default on).
@@ -862,12 +873,39 @@ open func definitionsTimeout(timeout: TimeInterval) -> ClientConfig  {
 })
 }
     
+    /**
+     * Whether `/flags` skips GeoIP enrichment (default true, as PostHog's SDKs).
+     */
+open func disableGeoip(yes: Bool) -> ClientConfig  {
+    return try!  FfiConverterTypeClientConfig_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_hogflags_uniffi_fn_method_clientconfig_disable_geoip(
+            self.uniffiCloneHandle(),
+        FfiConverterBool.lower(yes),uniffiCallStatus
+    )
+})
+}
+    
 open func driver(mode: DriverMode) -> ClientConfig  {
     return try!  FfiConverterTypeClientConfig_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_hogflags_uniffi_fn_method_clientconfig_driver(
             self.uniffiCloneHandle(),
         FfiConverterTypeDriverMode_lower(mode),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Evaluation contexts: flags limited to other contexts are left out and count as false for
+     * dependencies; sent on `/flags`.
+     */
+open func evaluationContexts(contexts: [String]) -> ClientConfig  {
+    return try!  FfiConverterTypeClientConfig_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_hogflags_uniffi_fn_method_clientconfig_evaluation_contexts(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceString.lower(contexts),uniffiCallStatus
     )
 })
 }
@@ -1463,6 +1501,12 @@ public protocol FlagsClientProtocol: AnyObject, Sendable {
     func reload() throws 
     
     /**
+     * The decrypted payload of a remote-config flag, read from PostHog (needs the secret key); `None`
+     * when the flag has none.
+     */
+    func remoteConfigPayload(key: String) throws  -> JsonValue?
+    
+    /**
      * Stops polling (bounded wait). Idempotent; evaluation keeps working on the last definitions.
      */
     func shutdown() 
@@ -1645,6 +1689,20 @@ open func reload()throws   {try rustCallWithError(FfiConverterTypeHogFlagsError_
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * The decrypted payload of a remote-config flag, read from PostHog (needs the secret key); `None`
+     * when the flag has none.
+     */
+open func remoteConfigPayload(key: String)throws  -> JsonValue?  {
+    return try  FfiConverterOptionTypeJsonValue.lift(try rustCallWithError(FfiConverterTypeHogFlagsError_lift) {
+        uniffiCallStatus in
+    uniffi_hogflags_uniffi_fn_method_flagsclient_remote_config_payload(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(key),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -5557,7 +5615,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hogflags_uniffi_checksum_method_clientconfig_definitions_timeout() != 62131) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_hogflags_uniffi_checksum_method_clientconfig_disable_geoip() != 606) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_hogflags_uniffi_checksum_method_clientconfig_driver() != 29804) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hogflags_uniffi_checksum_method_clientconfig_evaluation_contexts() != 39937) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hogflags_uniffi_checksum_method_clientconfig_fallback_to_remote() != 4521) {
@@ -5627,6 +5691,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hogflags_uniffi_checksum_method_flagsclient_reload() != 18020) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hogflags_uniffi_checksum_method_flagsclient_remote_config_payload() != 47560) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hogflags_uniffi_checksum_method_flagsclient_shutdown() != 43535) {

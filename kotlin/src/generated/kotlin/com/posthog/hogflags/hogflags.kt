@@ -763,7 +763,11 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_clientconfig_definitions_timeout(
     ): Int
+    external fun uniffi_hogflags_uniffi_checksum_method_clientconfig_disable_geoip(
+    ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_clientconfig_driver(
+    ): Int
+    external fun uniffi_hogflags_uniffi_checksum_method_clientconfig_evaluation_contexts(
     ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_clientconfig_fallback_to_remote(
     ): Int
@@ -810,6 +814,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_is_feature_enabled(
     ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_reload(
+    ): Int
+    external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_remote_config_payload(
     ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_shutdown(
     ): Int
@@ -928,7 +934,11 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_hogflags_uniffi_fn_method_clientconfig_definitions_timeout(`ptr`: Long,`timeout`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_hogflags_uniffi_fn_method_clientconfig_disable_geoip(`ptr`: Long,`yes`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_hogflags_uniffi_fn_method_clientconfig_driver(`ptr`: Long,`mode`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_hogflags_uniffi_fn_method_clientconfig_evaluation_contexts(`ptr`: Long,`contexts`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_hogflags_uniffi_fn_method_clientconfig_fallback_to_remote(`ptr`: Long,`yes`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -990,6 +1000,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_hogflags_uniffi_fn_method_flagsclient_reload(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_hogflags_uniffi_fn_method_flagsclient_remote_config_payload(`ptr`: Long,`key`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_hogflags_uniffi_fn_method_flagsclient_shutdown(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_hogflags_uniffi_fn_method_flagsclient_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1235,7 +1247,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_hogflags_uniffi_checksum_method_clientconfig_definitions_timeout() and 0xFFFF) != 62131) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_clientconfig_disable_geoip() and 0xFFFF) != 606) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_hogflags_uniffi_checksum_method_clientconfig_driver() and 0xFFFF) != 29804) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_clientconfig_evaluation_contexts() and 0xFFFF) != 39937) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_hogflags_uniffi_checksum_method_clientconfig_fallback_to_remote() and 0xFFFF) != 4521) {
@@ -1305,6 +1323,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_hogflags_uniffi_checksum_method_flagsclient_reload() and 0xFFFF) != 18020) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_flagsclient_remote_config_payload() and 0xFFFF) != 47560) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_hogflags_uniffi_checksum_method_flagsclient_shutdown() and 0xFFFF) != 43535) {
@@ -1929,7 +1950,18 @@ public interface ClientConfigInterface {
     
     fun `definitionsTimeout`(`timeout`: java.time.Duration): ClientConfig
     
+    /**
+     * Whether `/flags` skips GeoIP enrichment (default true, as PostHog's SDKs).
+     */
+    fun `disableGeoip`(`yes`: kotlin.Boolean): ClientConfig
+    
     fun `driver`(`mode`: DriverMode): ClientConfig
+    
+    /**
+     * Evaluation contexts: flags limited to other contexts are left out and count as false for
+     * dependencies; sent on `/flags`.
+     */
+    fun `evaluationContexts`(`contexts`: List<kotlin.String>): ClientConfig
     
     /**
      * Call `/flags` for flags local evaluation cannot decide (default on).
@@ -2158,6 +2190,23 @@ open class ClientConfig: Disposable, AutoCloseable, ClientConfigInterface
     }
     
 
+    
+    /**
+     * Whether `/flags` skips GeoIP enrichment (default true, as PostHog's SDKs).
+     */override fun `disableGeoip`(`yes`: kotlin.Boolean): ClientConfig {
+            return FfiConverterTypeClientConfig.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_hogflags_uniffi_fn_method_clientconfig_disable_geoip(
+        it,
+        
+        FfiConverterBoolean.lower(`yes`),_status)
+}
+    }
+    )
+    }
+    
+
     override fun `driver`(`mode`: DriverMode): ClientConfig {
             return FfiConverterTypeClientConfig.lift(
     callWithHandle {
@@ -2166,6 +2215,24 @@ open class ClientConfig: Disposable, AutoCloseable, ClientConfigInterface
         it,
         
         FfiConverterTypeDriverMode.lower(`mode`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Evaluation contexts: flags limited to other contexts are left out and count as false for
+     * dependencies; sent on `/flags`.
+     */override fun `evaluationContexts`(`contexts`: List<kotlin.String>): ClientConfig {
+            return FfiConverterTypeClientConfig.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_hogflags_uniffi_fn_method_clientconfig_evaluation_contexts(
+        it,
+        
+        FfiConverterSequenceString.lower(`contexts`),_status)
 }
     }
     )
@@ -2988,6 +3055,12 @@ public interface FlagsClientInterface {
     fun `reload`()
     
     /**
+     * The decrypted payload of a remote-config flag, read from PostHog (needs the secret key); `None`
+     * when the flag has none.
+     */
+    fun `remoteConfigPayload`(`key`: kotlin.String): JsonValue?
+    
+    /**
      * Stops polling (bounded wait). Idempotent; evaluation keeps working on the last definitions.
      */
     fun `shutdown`()
@@ -3254,6 +3327,25 @@ open class FlagsClient: Disposable, AutoCloseable, FlagsClientInterface
 }
     }
     
+    
+
+    
+    /**
+     * The decrypted payload of a remote-config flag, read from PostHog (needs the secret key); `None`
+     * when the flag has none.
+     */
+    @Throws(HogFlagsException::class)override fun `remoteConfigPayload`(`key`: kotlin.String): JsonValue? {
+            return FfiConverterOptionalTypeJsonValue.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HogFlagsException) { _status ->
+    UniffiLib.uniffi_hogflags_uniffi_fn_method_flagsclient_remote_config_payload(
+        it,
+        
+        FfiConverterString.lower(`key`),_status)
+}
+    }
+    )
+    }
     
 
     

@@ -143,6 +143,20 @@ class ClientTest {
     }
 
     @Test
+    fun remoteConfigPayloadsAndContextSettings() {
+        val client = local(config().evaluationContexts(listOf("web")).disableGeoip(false))
+        client.waitUntilReady(Duration.ofSeconds(10))
+        assertEquals(mapOf("color" to "blue"), client.remoteConfigPayload("beta")?.toAny())
+        assertNull(client.remoteConfigPayload("everyone"))
+        val keyless = local(ClientConfig(TestServer.PROJECT_KEY).host(server.url))
+        assertThrows(HogFlagsException.InvalidConfig::class.java) { keyless.remoteConfigPayload("beta") }
+        client.getFlag("no-such-flag", pro)
+        val sent = server.stats()
+        assertTrue(sent.contains("\"geoip_disable\":false"), sent)
+        assertTrue(sent.contains("\"evaluation_contexts\":[\"web\"]"), sent)
+    }
+
+    @Test
     fun reloadPicksUpNewDefinitions() = runBlocking {
         val recorder = Recorder()
         val client = local(config(), recorder)

@@ -40,6 +40,12 @@ class TestServer : AutoCloseable {
         return response.body()
     }
 
+    /** The server's counters and the last `/flags` body, as JSON text (`GET /_control/stats`). */
+    fun stats(): String {
+        val request = HttpRequest.newBuilder(URI.create("$url/_control/stats")).GET().build()
+        return http.send(request, HttpResponse.BodyHandlers.ofString()).body()
+    }
+
     override fun close() {
         process.outputStream.close()
         process.waitFor()
