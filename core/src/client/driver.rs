@@ -177,6 +177,20 @@ pub(crate) enum RunError {
     Interrupted,
 }
 
+impl RunError {
+    /// What a remote call that could not run reports.
+    pub(crate) fn into_remote(self) -> super::error::RemoteError {
+        use super::error::RemoteError;
+        match self {
+            RunError::Timeout => RemoteError::Timeout,
+            RunError::OnDriverThread => RemoteError::OnDriverThread,
+            RunError::InsideAsyncRuntime => RemoteError::Connection("called inside an async runtime in manual mode".into()),
+            RunError::ShutDown => RemoteError::ShutDown,
+            RunError::Interrupted => RemoteError::Interrupted,
+        }
+    }
+}
+
 impl Exec {
     /// Runs `fut` to completion and returns its output, blocking the calling thread for at most
     /// `timeout` (background mode), asking `interrupt` every [`INTERRUPT_CHECK_EVERY`] whether to stop.

@@ -269,14 +269,7 @@ impl Client {
             let bytes = transport::post_flags(&http, &config, &body).await?;
             remote::parse_response(&bytes)
         };
-        match parts.exec.run(fut, timeout, self.inner.config.interrupt_check.as_ref()) {
-            Ok(r) => r,
-            Err(RunError::Timeout) => Err(RemoteError::Timeout),
-            Err(RunError::OnDriverThread) => Err(RemoteError::OnDriverThread),
-            Err(RunError::InsideAsyncRuntime) => Err(RemoteError::Connection("called inside an async runtime in manual mode".into())),
-            Err(RunError::ShutDown) => Err(RemoteError::ShutDown),
-            Err(RunError::Interrupted) => Err(RemoteError::Interrupted),
-        }
+        parts.exec.run(fut, timeout, self.inner.config.interrupt_check.as_ref()).unwrap_or_else(|e| Err(e.into_remote()))
     }
 
     /// The decrypted payload of a remote-config flag (`GET …/feature_flags/{key}/remote_config`), read on
@@ -292,14 +285,7 @@ impl Client {
         let key = key.to_owned();
         let fut = async move { transport::get_remote_config(&http, &config, &key).await };
         let timeout = self.inner.config.remote_timeout + Duration::from_secs(2);
-        match parts.exec.run(fut, timeout, self.inner.config.interrupt_check.as_ref()) {
-            Ok(r) => r.map_err(ClientError::Remote),
-            Err(RunError::Timeout) => Err(ClientError::Remote(RemoteError::Timeout)),
-            Err(RunError::OnDriverThread) => Err(ClientError::Remote(RemoteError::OnDriverThread)),
-            Err(RunError::InsideAsyncRuntime) => Err(ClientError::InsideAsyncRuntime),
-            Err(RunError::ShutDown) => Err(ClientError::ShutDown),
-            Err(RunError::Interrupted) => Err(ClientError::Interrupted),
-        }
+        parts.exec.run(fut, timeout, self.inner.config.interrupt_check.as_ref()).unwrap_or_else(|e| Err(e.into_remote())).map_err(ClientError::Remote)
     }
 
     /// Fetches definitions now and waits for that fetch. `Ok` for 200 and 304.

@@ -16,7 +16,7 @@ use crate::{EvaluationContext, EvaluationRuntime};
 
 use super::cache::{self, CacheEntry};
 use super::config::{Config, DriverMode};
-use super::driver::{lock, DoneGuard, Parts, RunError, WorkerSlot};
+use super::driver::{lock, DoneGuard, Parts, WorkerSlot};
 use super::error::{ClientError, RemoteError, WaitError};
 use super::events::{self, EventDedupe};
 use super::poller::{Backoff, Jitter, PollerConfig};
@@ -169,14 +169,8 @@ impl RemoteClient {
         let inner = self.inner.clone();
         let timeout = self.inner.config.remote_timeout * 2 + Duration::from_secs(2);
         let exec = parts.exec.clone();
-        match exec.run(async move { inner.refresh(&parts).await }, timeout, self.inner.config.interrupt_check.as_ref()) {
-            Ok(r) => r,
-            Err(RunError::Timeout) => Err(RemoteError::Timeout),
-            Err(RunError::OnDriverThread) => Err(RemoteError::OnDriverThread),
-            Err(RunError::InsideAsyncRuntime) => Err(RemoteError::Connection("called inside an async runtime in manual mode".into())),
-            Err(RunError::ShutDown) => Err(RemoteError::ShutDown),
-            Err(RunError::Interrupted) => Err(RemoteError::Interrupted),
-        }
+        exec.run(async move { inner.refresh(&parts).await }, timeout, self.inner.config.interrupt_check.as_ref())
+            .unwrap_or_else(|e| Err(e.into_remote()))
     }
 
     /// Manual mode: refreshes if due; says when to call again.

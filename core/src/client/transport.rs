@@ -118,14 +118,14 @@ pub(crate) async fn fetch_definitions(http: &reqwest::Client, config: &Config, i
 /// which is read as well); returns the status and body.
 async fn post_flags_once(http: &reqwest::Client, config: &Config, body: &[u8]) -> Result<(u16, Vec<u8>), RemoteError> {
     let url = format!("{}/flags/?v=4", config.host);
-    let resp = http
-        .post(url)
-        .timeout(config.remote_timeout)
-        .header(CONTENT_TYPE, "application/json")
-        .body(body.to_vec())
-        .send()
+    send_remote(http.post(url).timeout(config.remote_timeout).header(CONTENT_TYPE, "application/json").body(body.to_vec()))
         .await
-        .map_err(|e| RemoteError::from_transport(classify(e)))?;
+}
+
+/// Sends a request of the remote side (`/flags`, remote config) and reads its body, at most
+/// `MAX_BODY_BYTES`; every failure as a [`RemoteError`].
+async fn send_remote(req: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>), RemoteError> {
+    let resp = req.send().await.map_err(|e| RemoteError::from_transport(classify(e)))?;
     let status = resp.status().as_u16();
     let bytes = read_limited(resp).await.map_err(|e| match e {
         BodyError::TooLarge => RemoteError::from_transport(TransportError::Body(too_large())),
@@ -155,18 +155,7 @@ pub(crate) async fn get_remote_config(
     let mut auth = HeaderValue::from_str(&format!("Bearer {}", secret.expose()))
         .map_err(|_| RemoteError::Connection("the secret key is not a valid header value".into()))?;
     auth.set_sensitive(true);
-    let resp = http
-        .get(url)
-        .timeout(config.remote_timeout)
-        .header(AUTHORIZATION, auth)
-        .send()
-        .await
-        .map_err(|e| RemoteError::from_transport(classify(e)))?;
-    let status = resp.status().as_u16();
-    let body = read_limited(resp).await.map_err(|e| match e {
-        BodyError::TooLarge => RemoteError::from_transport(TransportError::Body(too_large())),
-        BodyError::Read(e) => RemoteError::from_transport(classify(e)),
-    })?;
+    let (status, body) = send_remote(http.get(url).timeout(config.remote_timeout).header(AUTHORIZATION, auth)).await?;
     match status {
         200 => {}
         404 => return Ok(None),
