@@ -205,6 +205,10 @@ typedef enum hf_unresolved {
    * Nothing has been loaded yet.
    */
   HF_UNRESOLVED_NOT_LOADED = 5,
+  /**
+   * `/flags` answered with the flag marked failed: the server could not evaluate it.
+   */
+  HF_UNRESOLVED_EVALUATION_FAILED = 6,
 } hf_unresolved;
 
 /**

@@ -174,7 +174,7 @@ fn remote_quota_limited_and_missing_flags() {
     let server = start_server(defs(1, &[("a", true)]));
     let client = ready(&server, config(&server.url()));
     let ctx = EvaluationContext::new("user-1");
-    assert_eq!(client.get_flag("beta", &ctx), Err(Unresolved::FlagMissing), "server reports it failed");
+    assert_eq!(client.get_flag("beta", &ctx), Err(Unresolved::EvaluationFailed), "server reports it failed");
     assert_eq!(client.get_flag("no-such-flag", &ctx), Err(Unresolved::FlagMissing));
     server.set_quota_limited(true);
     assert_eq!(client.get_flag("beta", &ctx), Err(Unresolved::QuotaLimited));
@@ -294,7 +294,7 @@ fn remote_mode_set_context_refreshes_for_the_new_user() {
     server.set_person_properties("user-2", pro_props());
     let remote = RemoteClient::new(config(&server.url()).poll_interval(Duration::from_secs(60)), EvaluationContext::new("user-1")).unwrap();
     remote.wait_until_ready(Duration::from_secs(5)).unwrap();
-    assert_eq!(remote.get_flag("beta"), Err(Unresolved::FlagMissing), "failed on the server for user-1");
+    assert_eq!(remote.get_flag("beta"), Err(Unresolved::EvaluationFailed), "failed on the server for user-1");
     remote.set_context(EvaluationContext::new("user-2"));
     assert!(wait_for(Duration::from_secs(3), || remote.get_flag("beta").is_ok()));
     assert_eq!(remote.get_flag("beta").unwrap().value, FlagValue::Bool(true));

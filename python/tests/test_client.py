@@ -121,7 +121,7 @@ def test_bulk_merge_asks_flags_once_for_undecided_keys(served, make_client):
     ev = c.evaluate_flags("u-bulk")
     assert ev.flags["beta"] is True
     # The test server cannot resolve the static cohort either: PostHog's shape for a failed flag.
-    assert ev.unresolved["static"].kind == "flag_missing"
+    assert ev.unresolved["static"].kind == "evaluation_failed"
     payloads = c.get_all_flags_and_payloads("u-bulk")
     assert payloads["featureFlagPayloads"] == {"beta": {"color": "blue"}}
     assert c.get_all_flags("u-bulk", flag_keys_to_evaluate=["everyone", "nope"]) == {"everyone": True}

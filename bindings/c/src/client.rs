@@ -70,6 +70,8 @@ pub enum hf_unresolved {
     HF_UNRESOLVED_REMOTE_ERROR = 4,
     /// Nothing has been loaded yet.
     HF_UNRESOLVED_NOT_LOADED = 5,
+    /// `/flags` answered with the flag marked failed: the server could not evaluate it.
+    HF_UNRESOLVED_EVALUATION_FAILED = 6,
 }
 
 /// The typed outcome of `hf_client_get_flag`. The variant is copied into the caller's buffer.
@@ -739,6 +741,7 @@ pub unsafe extern "C" fn hf_client_get_flag(
                         hf_unresolved::HF_UNRESOLVED_INCONCLUSIVE
                     }
                     Unresolved::FlagMissing => hf_unresolved::HF_UNRESOLVED_FLAG_MISSING,
+                    Unresolved::EvaluationFailed => hf_unresolved::HF_UNRESOLVED_EVALUATION_FAILED,
                     Unresolved::QuotaLimited => hf_unresolved::HF_UNRESOLVED_QUOTA_LIMITED,
                     Unresolved::Remote(_) => hf_unresolved::HF_UNRESOLVED_REMOTE_ERROR,
                     Unresolved::NotLoaded => hf_unresolved::HF_UNRESOLVED_NOT_LOADED,

@@ -294,8 +294,10 @@ impl FlagDetails {
 pub enum Unresolved {
     /// Local evaluation could not decide and `/flags` was not asked (only local, or fallback off).
     Inconclusive { kind: InconclusiveKind, detail: Option<String> },
-    /// `/flags` answered without this flag (unknown key, inactive flag, or `failed`).
+    /// `/flags` answered without this flag (unknown key or inactive flag).
     FlagMissing,
+    /// `/flags` answered with this flag marked failed: the server could not evaluate it.
+    EvaluationFailed,
     /// `/flags` reported the project over its quota.
     QuotaLimited,
     /// `/flags` could not be asked or did not answer.
@@ -311,6 +313,7 @@ impl Unresolved {
                 Unresolved::Inconclusive { kind: InconclusiveKind::from_core(*kind), detail: detail.clone() }
             }
             core::Unresolved::FlagMissing => Unresolved::FlagMissing,
+            core::Unresolved::EvaluationFailed => Unresolved::EvaluationFailed,
             core::Unresolved::QuotaLimited => Unresolved::QuotaLimited,
             core::Unresolved::Remote(e) => Unresolved::Remote { error: ErrorInfo::from_remote(e) },
             core::Unresolved::NotLoaded => Unresolved::NotLoaded,

@@ -176,7 +176,7 @@ impl Client {
                     if rf.quota_limited {
                         Err(Unresolved::QuotaLimited)
                     } else {
-                        rf.flags.get(key).cloned().ok_or(Unresolved::FlagMissing)
+                        rf.outcome(key)
                     }
                 }
                 Err(e) => Err(Unresolved::Remote(e)),
@@ -235,15 +235,17 @@ impl Client {
                 }
             }
             Ok(rf) => {
+                for k in &undecided {
+                    if !out.flags.contains_key(k) {
+                        if let Err(why) = rf.outcome(k) {
+                            out.unresolved.insert(k.clone(), why);
+                        }
+                    }
+                }
                 for (k, d) in rf.flags {
                     if !out.flags.contains_key(&k) {
                         out.unresolved.remove(&k);
                         out.flags.insert(k, d);
-                    }
-                }
-                for k in &undecided {
-                    if !out.flags.contains_key(k) {
-                        out.unresolved.insert(k.clone(), Unresolved::FlagMissing);
                     }
                 }
             }

@@ -66,6 +66,19 @@ pub struct RemoteFlags {
     pub minimal_flag_called_events: bool,
 }
 
+impl RemoteFlags {
+    /// The answer for one asked key: its details, or why there are none (`failed` on the server, or
+    /// absent).
+    pub fn outcome(&self, key: &str) -> Result<FlagDetails, super::types::Unresolved> {
+        use super::types::Unresolved;
+        match self.flags.get(key) {
+            Some(d) => Ok(d.clone()),
+            None if self.failed.contains(key) => Err(Unresolved::EvaluationFailed),
+            None => Err(Unresolved::FlagMissing),
+        }
+    }
+}
+
 /// A payload as `/flags` sends it: a JSON string holding JSON. Parsed when it parses, else kept as the
 /// string.
 fn parse_payload(v: &Value) -> Option<Value> {

@@ -32,6 +32,8 @@ struct Values {
     quota_limited: bool,
     minimal: bool,
     flags: BTreeMap<String, FlagDetails>,
+    /// Keys the last answer marked failed.
+    failed: std::collections::BTreeSet<String>,
 }
 
 struct State {
@@ -140,7 +142,11 @@ impl RemoteClient {
         } else if !values.loaded {
             Err(Unresolved::NotLoaded)
         } else {
-            values.flags.get(key).cloned().ok_or(Unresolved::FlagMissing)
+            match values.flags.get(key) {
+                Some(d) => Ok(d.clone()),
+                None if values.failed.contains(key) => Err(Unresolved::EvaluationFailed),
+                None => Err(Unresolved::FlagMissing),
+            }
         };
         if let Some(cb) = &self.inner.config.on_flag_called {
             let ctx = self.context();
@@ -359,6 +365,7 @@ fn values_of(rf: RemoteFlags) -> Values {
         loaded: true,
         quota_limited: rf.quota_limited,
         minimal: rf.minimal_flag_called_events,
+        failed: rf.failed,
         flags: if rf.quota_limited { BTreeMap::new() } else { rf.flags },
     }
 }

@@ -120,8 +120,10 @@ impl FlagDetails {
 pub enum Unresolved {
     /// Local evaluation could not decide and the remote fallback is off (or only-local was asked).
     Inconclusive { kind: InconclusiveKind, detail: Option<String> },
-    /// `/flags` answered, without this flag (unknown key, inactive flag, or `failed`).
+    /// `/flags` answered, without this flag (unknown key or inactive flag).
     FlagMissing,
+    /// `/flags` answered with this flag marked `failed`: the server could not evaluate it.
+    EvaluationFailed,
     /// `/flags` reported the project over its quota.
     QuotaLimited,
     /// `/flags` could not be asked or did not answer.
@@ -132,11 +134,13 @@ pub enum Unresolved {
 
 impl Unresolved {
     /// The one name of this outcome, in every binding: the inconclusive kind (`missing_property`,
-    /// `missing_cohort`, …), or `flag_missing`, `quota_limited`, `remote_error`, `not_loaded`.
+    /// `missing_cohort`, …), or `flag_missing`, `evaluation_failed`, `quota_limited`, `remote_error`,
+    /// `not_loaded`.
     pub fn kind(&self) -> &'static str {
         match self {
             Unresolved::Inconclusive { kind, .. } => kind.as_str(),
             Unresolved::FlagMissing => "flag_missing",
+            Unresolved::EvaluationFailed => "evaluation_failed",
             Unresolved::QuotaLimited => "quota_limited",
             Unresolved::Remote(_) => "remote_error",
             Unresolved::NotLoaded => "not_loaded",
@@ -159,6 +163,7 @@ impl Unresolved {
             // The flag has a local definition the local inputs cannot decide (PostHog's SDKs report the same).
             Unresolved::Inconclusive { .. } => Some("local_evaluation_inconclusive".into()),
             Unresolved::FlagMissing => Some("flag_missing".into()),
+            Unresolved::EvaluationFailed => Some("evaluation_failed".into()),
             Unresolved::QuotaLimited => Some("quota_limited".into()),
             Unresolved::Remote(e) => Some(e.code()),
             Unresolved::NotLoaded => Some("flags_not_loaded".into()),

@@ -4789,9 +4789,13 @@ public enum Unresolved: Equatable, Hashable {
     case inconclusive(kind: InconclusiveKind, detail: String?
     )
     /**
-     * `/flags` answered without this flag (unknown key, inactive flag, or `failed`).
+     * `/flags` answered without this flag (unknown key or inactive flag).
      */
     case flagMissing
+    /**
+     * `/flags` answered with this flag marked failed: the server could not evaluate it.
+     */
+    case evaluationFailed
     /**
      * `/flags` reported the project over its quota.
      */
@@ -4831,12 +4835,14 @@ public struct FfiConverterTypeUnresolved: FfiConverterRustBuffer {
         
         case 2: return .flagMissing
         
-        case 3: return .quotaLimited
+        case 3: return .evaluationFailed
         
-        case 4: return .remote(error: try FfiConverterTypeErrorInfo.read(from: &buf)
+        case 4: return .quotaLimited
+        
+        case 5: return .remote(error: try FfiConverterTypeErrorInfo.read(from: &buf)
         )
         
-        case 5: return .notLoaded
+        case 6: return .notLoaded
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4856,17 +4862,21 @@ public struct FfiConverterTypeUnresolved: FfiConverterRustBuffer {
             writeInt(&buf, Int32(2))
         
         
-        case .quotaLimited:
+        case .evaluationFailed:
             writeInt(&buf, Int32(3))
         
         
-        case let .remote(error):
+        case .quotaLimited:
             writeInt(&buf, Int32(4))
+        
+        
+        case let .remote(error):
+            writeInt(&buf, Int32(5))
             FfiConverterTypeErrorInfo.write(error, into: &buf)
             
         
         case .notLoaded:
-            writeInt(&buf, Int32(5))
+            writeInt(&buf, Int32(6))
         
         }
     }

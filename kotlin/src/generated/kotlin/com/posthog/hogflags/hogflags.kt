@@ -6672,9 +6672,15 @@ sealed class Unresolved {
     }
     
     /**
-     * `/flags` answered without this flag (unknown key, inactive flag, or `failed`).
+     * `/flags` answered without this flag (unknown key or inactive flag).
      */
     object FlagMissing : Unresolved()
+    
+    
+    /**
+     * `/flags` answered with this flag marked failed: the server could not evaluate it.
+     */
+    object EvaluationFailed : Unresolved()
     
     
     /**
@@ -6722,11 +6728,12 @@ public object FfiConverterTypeUnresolved : FfiConverterRustBuffer<Unresolved>{
                 FfiConverterOptionalString.read(buf),
                 )
             2 -> Unresolved.FlagMissing
-            3 -> Unresolved.QuotaLimited
-            4 -> Unresolved.Remote(
+            3 -> Unresolved.EvaluationFailed
+            4 -> Unresolved.QuotaLimited
+            5 -> Unresolved.Remote(
                 FfiConverterTypeErrorInfo.read(buf),
                 )
-            5 -> Unresolved.NotLoaded
+            6 -> Unresolved.NotLoaded
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -6741,6 +6748,12 @@ public object FfiConverterTypeUnresolved : FfiConverterRustBuffer<Unresolved>{
             )
         }
         is Unresolved.FlagMissing -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is Unresolved.EvaluationFailed -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
@@ -6779,17 +6792,21 @@ public object FfiConverterTypeUnresolved : FfiConverterRustBuffer<Unresolved>{
                 buf.putInt(2)
                 Unit
             }
-            is Unresolved.QuotaLimited -> {
+            is Unresolved.EvaluationFailed -> {
                 buf.putInt(3)
                 Unit
             }
-            is Unresolved.Remote -> {
+            is Unresolved.QuotaLimited -> {
                 buf.putInt(4)
+                Unit
+            }
+            is Unresolved.Remote -> {
+                buf.putInt(5)
                 FfiConverterTypeErrorInfo.write(value.`error`, buf)
                 Unit
             }
             is Unresolved.NotLoaded -> {
-                buf.putInt(5)
+                buf.putInt(6)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
