@@ -557,3 +557,33 @@ fn inconclusive_events_carry_local_evaluation_inconclusive() {
     assert_eq!(ev[0].properties["$feature_flag_response"], serde_json::Value::Null);
     assert_eq!(ev[0].properties["locally_evaluated"], true);
 }
+
+/// Minimal `$feature_flag_called` events (the project's `minimal_flag_called_events`): for a flag known
+/// to have no experiment only PostHog's allowlist is kept (no payload, no `$feature/<key>`, no
+/// definitions time); with an experiment, or with the gate off, every property stays.
+#[test]
+fn minimal_flag_called_events_keep_only_the_allowlist() {
+    let doc = serde_json::json!({"minimal_flag_called_events": true, "flags": [
+        {"id": 1, "key": "plain", "active": true, "has_experiment": false,
+         "filters": {"groups": [{"properties": [], "rollout_percentage": 100}], "payloads": {"true": "{\"a\": 1}"}}},
+        {"id": 2, "key": "exp", "active": true, "has_experiment": true,
+         "filters": {"groups": [{"properties": [], "rollout_percentage": 100}], "payloads": {"true": "{\"a\": 1}"}}},
+    ]});
+    let server = start_server(serde_json::to_vec(&doc).unwrap());
+    let events: Arc<Mutex<Vec<FlagCalledEvent>>> = Arc::default();
+    let e2 = events.clone();
+    let client = ready(&server, config(&server.url()).on_flag_called(move |e| e2.lock().unwrap().push(e)));
+    let ctx = EvaluationContext::new("user-1").with_group("company", "acme");
+    client.get_flag("plain", &ctx).unwrap();
+    client.get_flag("exp", &ctx).unwrap();
+    let ev = events.lock().unwrap();
+    let plain = &ev[0].properties;
+    assert!(plain.keys().all(|k| hogflags::client::MINIMAL_PROPERTIES.contains(&k.as_str())), "{plain:?}");
+    for gone in ["$feature_flag_payload", "$feature/plain", "$feature_flag_definitions_loaded_at"] {
+        assert!(!plain.contains_key(gone), "{gone} kept: {plain:?}");
+    }
+    assert_eq!(plain["$feature_flag_response"], true);
+    assert_eq!(plain["$groups"], serde_json::json!({"company": "acme"}));
+    let exp = &ev[1].properties;
+    assert!(exp.contains_key("$feature_flag_payload") && exp.contains_key("$feature/exp"), "an experiment keeps every property");
+}

@@ -98,11 +98,32 @@ impl EventDedupe {
     }
 }
 
+/// What a minimal `$feature_flag_called` keeps (PostHog's cross-SDK allowlist, as far as the core
+/// builds the properties; the host's own session and campaign properties are its to keep), with the
+/// config-version-2 attribution. Anything else, such as the payload or `$feature/<key>`, is left out.
+pub const MINIMAL_PROPERTIES: &[&str] = &[
+    "$feature_flag",
+    "$feature_flag_response",
+    "$feature_flag_has_experiment",
+    "$feature_flag_id",
+    "$feature_flag_version",
+    "$feature_flag_reason",
+    "$feature_flag_request_id",
+    "$feature_flag_evaluated_at",
+    "$feature_flag_error",
+    "locally_evaluated",
+    "$groups",
+    "$feature_flag_config_version",
+    "$feature_flag_reason_code",
+    "$feature_flag_rule_id",
+    "$feature_flag_rule_type",
+    "$feature_flag_variant_key",
+];
+
 /// Builds the event for one flag call.
 ///
 /// `minimal_gate` is the project's `minimal_flag_called_events` setting (definitions or `/flags`); when it
-/// is on and the flag is known to have no experiment, only the `$feature_flag*` properties,
-/// `locally_evaluated` and `$groups` are kept.
+/// is on and the flag is known to have no experiment, only [`MINIMAL_PROPERTIES`] are kept.
 pub fn flag_called_event(
     ctx: &EvaluationContext,
     key: &str,
@@ -171,7 +192,7 @@ pub fn flag_called_event(
         p.insert("$groups".into(), Value::Object(g));
     }
     if minimal_gate && has_experiment == Some(false) {
-        p.retain(|k, _| k.starts_with("$feature_flag") || k == "locally_evaluated" || k == "$groups");
+        p.retain(|k, _| MINIMAL_PROPERTIES.contains(&k.as_str()));
     }
     FlagCalledEvent { event: FEATURE_FLAG_CALLED, distinct_id: ctx.distinct_id().to_owned(), groups, properties: p }
 }

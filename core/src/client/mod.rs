@@ -36,7 +36,9 @@ pub use cache::{read as read_cache, write as write_cache, CacheEntry, CacheError
 pub use config::{normalize_host, Config, DriverMode, Key, DEFAULT_HOST};
 pub use driver::driver_threads;
 pub use error::{ClientError, PollError, RemoteError, TransportError, WaitError};
-pub use events::{flag_called_event, flag_events, EventDedupe, FlagCalledEvent, EXPERIMENT_EXPOSURE, FEATURE_FLAG_CALLED};
+pub use events::{
+    flag_called_event, flag_events, EventDedupe, FlagCalledEvent, EXPERIMENT_EXPOSURE, FEATURE_FLAG_CALLED, MINIMAL_PROPERTIES,
+};
 pub use local::{Client, FlagOptions};
 pub use remote::{parse_response as parse_flags_response, request_body as flags_request_body, RemoteFlags};
 pub use remote_mode::RemoteClient;
