@@ -15,7 +15,7 @@ class InvalidDefinitionsError extends HogflagsError {}
 /** A JSON context given to `evaluateJson` / `evaluateAllJson` is not of the expected shape. */
 class InvalidContextError extends HogflagsError {}
 
-/** A FlagsClient cannot be built from these options (e.g. no secret key for local evaluation). */
+/** A FlagsClient cannot be built from these options (e.g. a project key given as the secret key, a bad host). */
 class ClientConfigError extends HogflagsError {}
 
 // Native errors carry a code naming the class to raise; TypeErrors pass through unchanged.

@@ -219,7 +219,7 @@ export declare class FlagsEngine {
 
 // ---- the networked client ------------------------------------------------------------------------
 
-/** A FlagsClient cannot be built from these options (e.g. no secret key for local evaluation). */
+/** A FlagsClient cannot be built from these options (e.g. a project key given as the secret key, a bad host). */
 export declare class ClientConfigError extends HogflagsError {}
 
 /** An error reported by the client (polling, reload, remote evaluation). */
@@ -357,7 +357,7 @@ export interface ClientStatus {
  * logs, `toString()` or `util.inspect`.
  */
 export declare class FlagsClient {
-  /** @throws ClientConfigError for unusable options (no secret key, bad host), TypeError for wrong types. */
+  /** @throws ClientConfigError for unusable options (a project key as the secret key, bad host), TypeError for wrong types. */
   constructor(projectApiKey: string, options?: FlagsClientOptions)
   getFeatureFlag(key: string, distinctId: string | number | bigint, options?: ClientFlagOptions): Promise<FeatureFlagValue | undefined>
   isFeatureEnabled(key: string, distinctId: string | number | bigint, options?: ClientFlagOptions): Promise<boolean | undefined>

@@ -303,13 +303,19 @@ impl Config {
         self.interrupt_check.as_ref().is_some_and(|f| f())
     }
 
-    /// How long one wait of a blocking call may sleep before it asks the interrupt check again.
-    pub(crate) fn wait_slice(&self, left: Duration) -> Duration {
-        if self.interrupt_check.is_some() {
-            left.min(INTERRUPT_CHECK_EVERY)
-        } else {
-            left
+    /// One step of a blocking call's wait on `changed`: asks the interrupt check, then waits at most
+    /// `left` (in [`INTERRUPT_CHECK_EVERY`] slices when there is a check).
+    pub(crate) fn wait_step<'a, T>(
+        &self,
+        changed: &std::sync::Condvar,
+        guard: std::sync::MutexGuard<'a, T>,
+        left: Duration,
+    ) -> Result<std::sync::MutexGuard<'a, T>, ClientError> {
+        if self.interrupted() {
+            return Err(ClientError::Interrupted);
         }
+        let slice = if self.interrupt_check.is_some() { left.min(INTERRUPT_CHECK_EVERY) } else { left };
+        Ok(changed.wait_timeout(guard, slice).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0))
     }
 
     pub fn host_url(&self) -> &str {

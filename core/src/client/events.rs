@@ -54,22 +54,10 @@ impl EventDedupe {
         EventDedupe { shards: (0..SHARDS).map(|_| Mutex::new(LruCache::new(per_shard))).collect() }
     }
 
-    /// `true` the first time a combination is seen (and again after it was evicted).
+    /// `true` the first time a combination is seen (and again after it was evicted): the dedupe of a
+    /// `$feature_flag_called` event without rule attribution, as [`flag_events`] keys it.
     pub fn first_time(&self, distinct_id: &str, flag: &str, response: &Value, groups: &BTreeMap<String, String>) -> bool {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        distinct_id.hash(&mut h);
-        0xffu8.hash(&mut h);
-        flag.hash(&mut h);
-        0xffu8.hash(&mut h);
-        response.to_string().hash(&mut h);
-        for (t, k) in groups {
-            t.hash(&mut h);
-            k.hash(&mut h);
-        }
-        let key = h.finish();
-        let shard = &self.shards[(key as usize) % SHARDS];
-        let mut lru = shard.lock().unwrap_or_else(|p| p.into_inner());
-        lru.put(key, ()).is_none()
+        self.first_time_key(&called_key(distinct_id, flag, response, groups))
     }
 
     /// `true` the first time `key` (any text naming one event) is seen.
@@ -197,6 +185,11 @@ pub fn flag_called_event(
     FlagCalledEvent { event: FEATURE_FLAG_CALLED, distinct_id: ctx.distinct_id().to_owned(), groups, properties: p }
 }
 
+/// The dedupe text of a `$feature_flag_called` event without rule attribution.
+fn called_key(distinct_id: &str, flag: &str, response: &Value, groups: &BTreeMap<String, String>) -> String {
+    serde_json::json!([distinct_id, flag, response, groups, 1]).to_string()
+}
+
 /// What a config-version-2 `/flags?v=4` record attributes its value to, as posthog-node reports it.
 struct Attribution<'a> {
     reason_code: Option<&'a str>,
@@ -258,8 +251,7 @@ pub fn flag_events(
     let response = called.properties.get("$feature_flag_response").cloned().unwrap_or(Value::Null);
     let groups = serde_json::to_string(&called.groups).unwrap_or_default();
     let Some(a) = outcome.as_ref().ok().and_then(attribution) else {
-        let dedupe = serde_json::json!([ctx.distinct_id(), key, response, groups, 1]).to_string();
-        return vec![(dedupe, called)];
+        return vec![(called_key(ctx.distinct_id(), key, &response, &called.groups), called)];
     };
     let p = &mut called.properties;
     p.remove("$feature_flag_reason");

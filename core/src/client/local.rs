@@ -335,11 +335,7 @@ impl Client {
                     PollError::Transport(super::error::TransportError::Timeout),
                 )));
             }
-            if self.inner.config.interrupted() {
-                return Err(ClientError::Interrupted);
-            }
-            let slice = self.inner.config.wait_slice(deadline - now);
-            st = self.inner.changed.wait_timeout(st, slice).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0);
+            st = self.inner.config.wait_step(&self.inner.changed, st, deadline - now)?;
         }
         match &st.last_result {
             Some(Err(e)) => Err(ClientError::Poll(e.clone())),
@@ -409,11 +405,7 @@ impl Client {
             if now >= deadline {
                 return Err(WaitError::Timeout { waited: timeout, last_error: st.poller.last_error().cloned().map(ClientError::Poll) });
             }
-            if self.inner.config.interrupted() {
-                return Err(WaitError::Failed(ClientError::Interrupted));
-            }
-            let slice = self.inner.config.wait_slice(deadline - now);
-            st = self.inner.changed.wait_timeout(st, slice).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0);
+            st = self.inner.config.wait_step(&self.inner.changed, st, deadline - now).map_err(WaitError::Failed)?;
         }
     }
 

@@ -213,18 +213,18 @@ impl RemoteClient {
             if now >= deadline {
                 return Err(WaitError::Timeout { waited: timeout, last_error: st.last_error.clone().map(ClientError::Remote) });
             }
-            if self.inner.config.interrupted() {
-                return Err(WaitError::Failed(ClientError::Interrupted));
-            }
             if self.inner.config.driver == DriverMode::Manual {
                 drop(st);
+                if self.inner.config.interrupted() {
+                    return Err(WaitError::Failed(ClientError::Interrupted));
+                }
                 match self.tick() {
                     Ok(t) if !t.fetched => std::thread::sleep(t.next_tick_in.min(deadline - now).min(Duration::from_millis(50))),
                     Ok(_) => {}
                     Err(e) => return Err(WaitError::Failed(e)),
                 }
             } else {
-                let _unused = self.inner.changed.wait_timeout(st, self.inner.config.wait_slice(deadline - now));
+                drop(self.inner.config.wait_step(&self.inner.changed, st, deadline - now).map_err(WaitError::Failed)?);
             }
         }
     }
