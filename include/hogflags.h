@@ -841,9 +841,10 @@ enum hf_status hf_client_config_set_on_definitions_updated(struct hf_client_conf
 
 /**
  * Creates a client from a configuration (copied: the config can be freed right after). Validates the
- * configuration (`HF_ERR_CLIENT` with the reason: empty key, missing or wrong kind of secret key, bad
+ * configuration (`HF_ERR_CLIENT` with the reason: empty key, wrong kind of secret key, bad
  * host), loads the disk cache if one is set, and in background mode starts polling at once; it does not
- * wait for the first fetch (see `hf_client_wait_until_ready`). On success `*out_client` owns the client
+ * wait for the first fetch (see `hf_client_wait_until_ready`). Without a secret key nothing is polled
+ * and every flag is evaluated by `/flags`. On success `*out_client` owns the client
  * (free it with `hf_client_free`).
  *
  * Thread safety: safe to call from any thread.
