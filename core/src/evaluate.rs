@@ -365,6 +365,18 @@ impl FlagSnapshot {
         }
     }
 
+    /// Evaluates the flags named by `keys`, in that order (a key not loaded is `unknown_flag`); each flag,
+    /// also as a dependency, is evaluated once.
+    pub fn evaluate_keys<'k>(&self, ctx: &EvaluationContext, keys: &[&'k str]) -> Vec<(&'k str, Evaluation<'_>)> {
+        let mut ev = Evaluator::new(self, ctx).for_all();
+        keys.iter()
+            .map(|&k| match self.index.get(k) {
+                Some(&i) => (k, ev.flag(i)),
+                None => (k, Evaluation::Inconclusive(Inconclusive { kind: InconclusiveKind::UnknownFlag, detail: None })),
+            })
+            .collect()
+    }
+
     /// Evaluates every loaded flag, in document order; each flag (also as a dependency) is evaluated once.
     pub fn evaluate_all(&self, ctx: &EvaluationContext) -> Vec<(&str, Evaluation<'_>)> {
         let mut ev = Evaluator::new(self, ctx).for_all();

@@ -37,7 +37,7 @@ fn threads_evaluate_while_definitions_swap() {
                     let ctx = EvaluationContext::new(format!("user-{t}-{i}"));
                     i += 1;
                     // Bulk: one snapshot per call, so a, b and gen always agree.
-                    let all = client.get_all_flags_with(&ctx, true);
+                    let all = client.get_all_flags_with(&ctx, LOCAL_ONLY);
                     let g = gen_of(&all.flags["gen"].payload).expect("gen payload");
                     let on = g % 2 == 1;
                     assert_eq!(all.flags["a"].value, FlagValue::Bool(on), "generation {g}: half an update seen");
@@ -88,3 +88,5 @@ fn evaluation_is_not_blocked_by_a_hanging_poll() {
     }
     assert!(n > 1000, "only {n} evaluations in 200 ms while a poll hung");
 }
+
+const LOCAL_ONLY: hogflags::client::AllOptions<'static> = hogflags::client::AllOptions { only_evaluate_locally: true, flag_keys: None };

@@ -418,7 +418,7 @@ fn evaluation_contexts_leave_out_other_contexts_flags() {
     server.set_person_properties("user-1", pro_props());
     let client = ready(&server, config(&server.url()).evaluation_contexts(["web"]));
     let ctx = EvaluationContext::new("user-1");
-    let all = client.get_all_flags_with(&ctx, true);
+    let all = client.get_all_flags_with(&ctx, LOCAL_ONLY);
     let mut keys: Vec<&str> = all.flags.keys().map(String::as_str).collect();
     keys.sort();
     assert_eq!(keys, ["needs-mobile", "untagged", "web-only"]);
@@ -431,7 +431,7 @@ fn evaluation_contexts_leave_out_other_contexts_flags() {
     assert_eq!(client.get_flag("mobile-only", &ctx).unwrap_err(), Unresolved::FlagMissing);
     // Without contexts, every flag is evaluated.
     let plain = ready(&server, config(&server.url()));
-    assert_eq!(plain.get_all_flags_with(&ctx, true).flags.len(), 5);
+    assert_eq!(plain.get_all_flags_with(&ctx, LOCAL_ONLY).flags.len(), 5);
 }
 
 /// Remote-config payloads (`get_remote_config_payload`): read from PostHog with the secret key, the
@@ -587,3 +587,5 @@ fn minimal_flag_called_events_keep_only_the_allowlist() {
     let exp = &ev[1].properties;
     assert!(exp.contains_key("$feature_flag_payload") && exp.contains_key("$feature/exp"), "an experiment keeps every property");
 }
+
+const LOCAL_ONLY: hogflags::client::AllOptions<'static> = hogflags::client::AllOptions { only_evaluate_locally: true, flag_keys: None };

@@ -58,7 +58,7 @@ struct Counters {
 
 /// One read of each kind through `client`, checked. Returns the generation the bulk read saw.
 fn read_once(client: &Client, ctx: &EvaluationContext, last: u64, counters: &Counters) -> u64 {
-    let all = client.get_all_flags_with(ctx, true);
+    let all = client.get_all_flags_with(ctx, LOCAL_ONLY);
     assert!(all.unresolved.is_empty(), "a bulk read left flags unresolved: {:?}", all.unresolved);
     let g = gen_of(&all.flags["gen"].payload).expect("gen payload");
     let on = g % 2 == 1;
@@ -288,3 +288,5 @@ fn evaluations_race_swaps_shutdowns_and_drops() {
     assert!(c.clients_dropped_mid_flight.load(Ordering::Relaxed) > 0);
     assert!(c.reads_after_shutdown.load(Ordering::Relaxed) > 0);
 }
+
+const LOCAL_ONLY: hogflags::client::AllOptions<'static> = hogflags::client::AllOptions { only_evaluate_locally: true, flag_keys: None };

@@ -63,20 +63,35 @@ function clientError(e) {
   return new FlagsClientError(e.message, e.code)
 }
 
+// The core's JSON shapes (snake_case, hogflags::client::wire) renamed to this package's camelCase.
+
+function reasonOf(r) {
+  return r ? { code: r.code, conditionIndex: r.condition_index, description: r.description ?? null } : undefined
+}
+
 function details(d) {
-  const enabled = d.value !== false
   return {
     key: d.key,
-    enabled,
-    variant: typeof d.value === 'string' ? d.value : undefined,
+    enabled: d.enabled,
+    variant: d.variant ?? undefined,
     payload: d.payload === null ? undefined : d.payload,
-    reason: d.reason ? { code: d.reason.code, conditionIndex: d.reason.conditionIndex, description: d.reason.description ?? null } : undefined,
-    flagId: d.flagId ?? undefined,
+    reason: reasonOf(d.reason),
+    flagId: d.flag_id ?? undefined,
     version: d.version ?? undefined,
-    hasExperiment: d.hasExperiment ?? undefined,
+    hasExperiment: d.has_experiment ?? undefined,
     source: d.source,
-    requestId: d.requestId ?? undefined,
+    requestId: d.request_id ?? undefined,
   }
+}
+
+function unresolvedOf(u) {
+  return { kind: u.kind, detail: u.detail, errorCode: u.error_code, message: u.message }
+}
+
+const FROM_CORE = {
+  flag_called: (e) => ({ event: e.event, distinctId: e.distinct_id, groups: e.groups, properties: e.properties }),
+  definitions_updated: (u) => ({ flags: u.flags, skipped: u.skipped, etag: u.etag, cleared: u.cleared, fromCache: u.from_cache }),
+  error: clientError,
 }
 
 /**
@@ -105,7 +120,7 @@ class FlagsClient {
       }
       const cb = callbacks[m.kind]
       if (!cb) return
-      const arg = m.kind === 'error' ? clientError(m.data) : m.data
+      const arg = FROM_CORE[m.kind](m.data)
       try {
         cb(arg)
       } catch (e) {
@@ -125,7 +140,6 @@ class FlagsClient {
     // generation into _sync on every call, and the keys are fetched again when it changes.
     this._sync = new Int32Array(1)
     this._refreshKeys()
-    this._remote = opts.onlyEvaluateLocally !== true && opts.fallbackToRemote !== false
     this._host = opts.host || 'https://us.i.posthog.com'
     this._closed = false
   }
@@ -156,24 +170,22 @@ class FlagsClient {
 
   // ---- one flag -------------------------------------------------------------------------------
 
-  /** The flag's value (`details` false) or `{flag}` / `{unresolved}` (`details` true). */
+  /**
+   * The flag's value (`details` false) or the core's outcome record (`details` true). The core decides
+   * locally and synchronously; when it asks `/flags`, native code returns a promise of the outcome.
+   */
   async _flag(key, distinctId, options, details) {
     checkKey(key)
     checkDistinctId(distinctId)
     const o = checkOptions(options)
-    const send = o.sendFeatureFlagEvents !== false
-    const remote = this._remote && o.onlyEvaluateLocally !== true
-    const p = o.personProperties
     let r
     try {
-      // Locally, native code reads only the keys this flag needs from `p` (so no value array here).
-      r = native.clientGetFlag(this._h, this._sync, this._gen, key, distinctId, undefined, p, o.groups, o.groupProperties, o.deviceId, send, remote, details)
+      // Locally, native code reads only the keys this flag needs from the person properties.
+      r = native.clientGetFlag(this._h, this._sync, this._gen, key, distinctId, o.personProperties, o.groups, o.groupProperties, o.deviceId, o.sendFeatureFlagEvents !== false, o.onlyEvaluateLocally === true, details)
       if (this._sync[0] !== this._gen) this._refreshKeys()
-      if (r === null) {
-        const text = await native.clientGetFlagRemote(this._h, this._sync, this._gen, key, distinctId, this._personValues(p), p, o.groups, o.groupProperties, o.deviceId, send)
-        if (this._sync[0] !== this._gen) this._refreshKeys()
-        const out = JSON.parse(text)
-        return details ? out : out.flag ? out.flag.value : undefined
+      if (r instanceof Promise) {
+        const out = JSON.parse(await r)
+        return details ? out : out.kind === undefined ? out.value : undefined
       }
     } catch (e) {
       rethrow(e)
@@ -205,9 +217,9 @@ class FlagsClient {
     }
     // posthog-node sends no event for payload reads.
     const r = await this._flag(key, distinctId, { ...checkOptions(options), sendFeatureFlagEvents: false }, true)
-    if (!r.flag) return undefined
-    if (matchValue !== undefined && matchValue !== null && r.flag.value !== matchValue) return undefined
-    return r.flag.payload === null ? undefined : r.flag.payload
+    if (r.kind !== undefined) return undefined
+    if (matchValue !== undefined && matchValue !== null && r.value !== matchValue) return undefined
+    return r.payload === null ? undefined : r.payload
   }
 
   /**
@@ -216,7 +228,7 @@ class FlagsClient {
    */
   async getFeatureFlagResult(key, distinctId, options) {
     const r = await this._flag(key, distinctId, options, true)
-    return r.flag ? details(r.flag) : undefined
+    return r.kind === undefined ? details(r) : undefined
   }
 
   // ---- every flag -----------------------------------------------------------------------------
@@ -229,28 +241,17 @@ class FlagsClient {
       if (!Array.isArray(flagKeys)) throw new TypeError(`flagKeys must be an array of strings, got ${describe(flagKeys)}`)
       for (const k of flagKeys) checkKey(k)
     }
-    const remote = this._remote && o.onlyEvaluateLocally !== true
     const p = o.personProperties
     let text
     try {
-      text = native.clientAllFlags(this._h, this._sync, this._gen, distinctId, this._personValues(p), p, o.groups, o.groupProperties, o.deviceId, remote)
+      // The core selects the keys, pads unknown ones and decides whether /flags is asked (a promise then).
+      text = native.clientAllFlags(this._h, this._sync, this._gen, distinctId, this._personValues(p), p, o.groups, o.groupProperties, o.deviceId, o.onlyEvaluateLocally === true, flagKeys ?? undefined)
       if (this._sync[0] !== this._gen) this._refreshKeys()
-      if (text === null) {
-        text = await native.clientAllFlagsRemote(this._h, this._sync, this._gen, distinctId, this._personValues(p), p, o.groups, o.groupProperties, o.deviceId)
-        if (this._sync[0] !== this._gen) this._refreshKeys()
-      }
+      if (text instanceof Promise) text = await text
     } catch (e) {
       rethrow(e)
     }
-    const all = JSON.parse(text)
-    if (flagKeys) {
-      const keep = (obj) => Object.fromEntries(Object.entries(obj).filter(([k]) => flagKeys.includes(k)))
-      all.flags = keep(all.flags)
-      all.unresolved = keep(all.unresolved)
-      const has = (obj, k) => Object.prototype.hasOwnProperty.call(obj, k)
-      for (const k of flagKeys) if (!has(all.flags, k) && !has(all.unresolved, k)) put(all.unresolved, k, { kind: 'unknown_flag', detail: null })
-    }
-    return all
+    return JSON.parse(text)
   }
 
   /** Every flag that resolves, as `{ key: value }`. */
@@ -286,10 +287,12 @@ class FlagsClient {
     for (const [k, d] of Object.entries(all.flags)) {
       put(flags, k, d.value)
       if (d.payload !== null && d.payload !== undefined) put(payloads, k, d.payload)
-      if (d.reason) put(reasons, k, { code: d.reason.code, conditionIndex: d.reason.conditionIndex, description: d.reason.description ?? null })
+      if (d.reason) put(reasons, k, reasonOf(d.reason))
       put(sources, k, d.source)
     }
-    return { flags, payloads, reasons, unresolved: all.unresolved, sources }
+    const unresolved = {}
+    for (const [k, u] of Object.entries(all.unresolved)) put(unresolved, k, unresolvedOf(u))
+    return { flags, payloads, reasons, unresolved, sources }
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
@@ -350,8 +353,15 @@ class FlagsClient {
       rethrow(e)
     }
     const s = JSON.parse(text)
-    if (s.lastError) s.lastError = clientError(s.lastError)
-    return s
+    return {
+      ready: s.ready,
+      flagsLoaded: s.flags_loaded,
+      etag: s.etag,
+      consecutiveFailures: s.consecutive_failures,
+      lastError: s.last_error ? clientError(s.last_error) : null,
+      lastSuccessAt: s.last_success_ms,
+      fetches: s.fetches,
+    }
   }
 
   toString() {

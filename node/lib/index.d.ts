@@ -325,10 +325,14 @@ export interface ClientFeatureFlagResult {
 }
 
 export interface ClientUnresolved {
-  /** An inconclusive kind, or `flag_missing`, `quota_limited`, `remote_error`, `not_loaded`, `unknown_flag`. */
+  /** An inconclusive kind (`missing_property`, `unknown_flag`, …), or `flag_missing`, `evaluation_failed`, `quota_limited`, `remote_error`, `not_loaded`. */
   kind: string
+  /** The missing property (cohort, dependency, …), or the error's code for `remote_error`. */
   detail: string | null
-  message?: string
+  /** The `$feature_flag_error` code PostHog's events use for this outcome. */
+  errorCode: string | null
+  /** A sentence saying why. */
+  message: string
 }
 
 export interface ClientFlagEvaluations {

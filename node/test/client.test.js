@@ -206,7 +206,12 @@ describe('/flags fallback', () => {
     await local.waitForLocalEvaluationReady(5000)
     assert.equal(await local.getFeatureFlag('beta', 'u-pro'), undefined)
     const r = await local.evaluateFlags('u-pro')
-    assert.deepEqual(r.unresolved.beta, { kind: 'missing_property', detail: 'plan' })
+    assert.deepEqual(r.unresolved.beta, {
+      kind: 'missing_property',
+      detail: 'plan',
+      errorCode: 'local_evaluation_inconclusive',
+      message: 'local evaluation is inconclusive: missing_property (plan)',
+    })
     assert.equal((await server.stats()).flags_requests, 0)
   })
 

@@ -3,14 +3,14 @@
 
 use std::ffi::{c_char, c_void, CString};
 use std::sync::RwLock;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use hogflags_core::client::{
-    AllFlags, Client, ClientError, Config, DefinitionsUpdate, DriverMode, FlagCalledEvent, FlagDetails,
+    AllOptions, Client, ClientError, Config, DriverMode,
     FlagOptions, FlagValue, Source, Unresolved, WaitError,
 };
 use hogflags_core::ReasonCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::context::{context_from_json, hf_context};
 use crate::engine::hf_engine;
@@ -167,74 +167,6 @@ fn c_text(s: &str) -> CString {
 
 fn client_failure(e: &ClientError) -> Failure {
     Failure::new(hf_status::HF_ERR_CLIENT, e.to_string())
-}
-
-fn event_json(e: &FlagCalledEvent) -> Value {
-    json!({"event": e.event, "distinct_id": e.distinct_id, "groups": e.groups, "properties": e.properties})
-}
-
-fn definitions_json(u: &DefinitionsUpdate) -> Value {
-    let skipped: Vec<Value> = u.skipped.iter().map(|(k, r)| json!({"key": k, "reason": r})).collect();
-    json!({"flags": u.flags, "skipped": skipped, "etag": u.etag, "cleared": u.cleared, "from_cache": u.from_cache})
-}
-
-fn details_json(d: &FlagDetails) -> Value {
-    json!({
-        "key": d.key,
-        "value": d.value.to_json(),
-        "enabled": d.value.is_enabled(),
-        "variant": d.value.variant(),
-        "payload": d.payload,
-        "reason": d.reason.as_ref().map(|r| json!({
-            "code": r.code, "condition_index": r.condition_index, "description": r.description})),
-        "flag_id": d.flag_id,
-        "version": d.version,
-        "has_experiment": d.has_experiment,
-        "source": match d.source { Source::Local => "local", Source::Remote => "remote" },
-        "request_id": d.request_id,
-        "evaluated_at": d.evaluated_at,
-        "errors_while_computing": d.errors_while_computing,
-    })
-}
-
-/// The C API's `unresolved` category: `inconclusive` (the kind is a separate field), or the core's kind.
-fn unresolved_name(u: &Unresolved) -> &'static str {
-    match u {
-        Unresolved::Inconclusive { .. } => "inconclusive",
-        other => other.kind(),
-    }
-}
-
-fn unresolved_json(key: &str, u: &Unresolved) -> Value {
-    let (kind, detail) = match u {
-        Unresolved::Inconclusive { kind, detail } => (Some(kind.as_str()), detail.clone()),
-        _ => (None, None),
-    };
-    let error = match u {
-        Unresolved::Remote(e) => Some(e.to_string()),
-        _ => None,
-    };
-    json!({"key": key, "unresolved": unresolved_name(u), "inconclusive": kind, "detail": detail,
-           "error_code": u.error_code(), "error": error})
-}
-
-fn outcome_json(key: &str, outcome: &Result<FlagDetails, Unresolved>) -> Value {
-    match outcome {
-        Ok(d) => details_json(d),
-        Err(u) => unresolved_json(key, u),
-    }
-}
-
-fn all_flags_json(all: &AllFlags) -> Value {
-    let flags: serde_json::Map<String, Value> = all.flags.iter().map(|(k, d)| (k.clone(), details_json(d))).collect();
-    let unresolved: serde_json::Map<String, Value> =
-        all.unresolved.iter().map(|(k, u)| (k.clone(), unresolved_json(k, u))).collect();
-    json!({
-        "flags": flags,
-        "unresolved": unresolved,
-        "remote_called": all.remote_called,
-        "remote_error": all.remote_error.as_ref().map(|e| json!({"code": e.code(), "message": e.to_string()})),
-    })
 }
 
 fn flag_options(options: i32) -> Result<FlagOptions, Failure> {
@@ -561,10 +493,10 @@ pub unsafe extern "C" fn hf_client_new(config: *const hf_client_config, out_clie
         let c = config.as_ref().ok_or_else(|| Failure::null("config"))?;
         let mut cfg = c.config.clone();
         if let Some(cb) = c.on_flag_called {
-            cfg = cfg.on_flag_called(move |e| call_json(&cb, &event_json(&e)));
+            cfg = cfg.on_flag_called(move |e| call_json(&cb, &e.to_json()));
         }
         if let Some(cb) = c.on_definitions_updated {
-            cfg = cfg.on_definitions_updated(move |u| call_json(&cb, &definitions_json(u)));
+            cfg = cfg.on_definitions_updated(move |u| call_json(&cb, &u.to_json()));
         }
         if let Some((f, data)) = c.on_error {
             cfg = cfg.on_error(move |e| {
@@ -770,9 +702,11 @@ pub unsafe extern "C" fn hf_client_get_flag(
 /// The outcome as a new JSON string in `*out_json` (free it with `hf_string_free`): resolved
 /// `{"key", "value", "enabled", "variant", "payload", "reason": {"code", "condition_index",
 /// "description"} | null, "flag_id", "version", "has_experiment", "source": "local" | "remote",
-/// "request_id", "evaluated_at", "errors_while_computing"}`, or unresolved `{"key", "unresolved":
-/// "inconclusive" | "flag_missing" | "quota_limited" | "remote_error" | "not_loaded", "inconclusive",
-/// "detail", "error_code", "error"}`.
+/// "request_id", "evaluated_at", "errors_while_computing"}`, or unresolved `{"key", "kind", "detail",
+/// "error_code", "message"}`: `kind` is an inconclusive kind (`missing_property`, `unknown_flag`, …) or
+/// `flag_missing`, `evaluation_failed`, `quota_limited`, `remote_error`, `not_loaded`; `detail` the
+/// missing property (or cohort, …), or the error's code for `remote_error`. The shapes are the core's
+/// (`hogflags_core::client::outcome_json`), the same in every binding.
 ///
 /// Thread safety: safe to call concurrently on the same client.
 #[no_mangle]
@@ -790,7 +724,7 @@ pub unsafe extern "C" fn hf_client_get_flag_json(
         let ctx = context_from_json(str_arg(context_json, "context_json")?)?;
         let opts = flag_options(options)?;
         let outcome = c.client.get_flag_with(key, &ctx, opts);
-        string_out(outcome_json(key, &outcome).to_string(), out_json)
+        string_out(hogflags_core::client::outcome_json(key, &outcome).to_string(), out_json)
     })
 }
 
@@ -828,13 +762,37 @@ pub unsafe extern "C" fn hf_client_get_all_flags_json(
     options: i32,
     out_json: *mut *mut c_char,
 ) -> hf_status {
+    hf_client_get_flags_json(client, context_json, std::ptr::null(), options, out_json)
+}
+
+/// As `hf_client_get_all_flags_json`, for the flags listed in `flag_keys_json` (a JSON array of keys;
+/// NULL for every flag): each listed key is in `flags` or `unresolved` (`unknown_flag` when it is not
+/// loaded and `/flags` was not asked), and `/flags` is asked only when a listed flag is undecided.
+///
+/// Thread safety: safe to call concurrently on the same client.
+#[no_mangle]
+pub unsafe extern "C" fn hf_client_get_flags_json(
+    client: *const hf_client,
+    context_json: *const c_char,
+    flag_keys_json: *const c_char,
+    options: i32,
+    out_json: *mut *mut c_char,
+) -> hf_status {
     guard(|| {
         reset_out(out_json, "out_json")?;
         let c = client_arg(client)?;
         let ctx = context_from_json(str_arg(context_json, "context_json")?)?;
         let opts = flag_options(options)?;
-        let all = c.client.get_all_flags_with(&ctx, opts.only_evaluate_locally);
-        string_out(all_flags_json(&all).to_string(), out_json)
+        let keys: Option<Vec<String>> = if flag_keys_json.is_null() {
+            None
+        } else {
+            let text = str_arg(flag_keys_json, "flag_keys_json")?;
+            Some(serde_json::from_str(text).map_err(|e| Failure::invalid(format!("flag_keys_json must be a JSON array of strings: {e}")))?)
+        };
+        let key_refs: Option<Vec<&str>> = keys.as_ref().map(|k| k.iter().map(String::as_str).collect());
+        let all_opts = AllOptions { only_evaluate_locally: opts.only_evaluate_locally, flag_keys: key_refs.as_deref() };
+        let all = c.client.get_all_flags_with(&ctx, all_opts);
+        string_out(all.to_json().to_string(), out_json)
     })
 }
 
@@ -847,20 +805,7 @@ pub unsafe extern "C" fn hf_client_get_all_flags_json(
 pub unsafe extern "C" fn hf_client_status_json(client: *const hf_client, out_json: *mut *mut c_char) -> hf_status {
     guard(|| {
         reset_out(out_json, "out_json")?;
-        let s = client_arg(client)?.client.status();
-        let last_success_ms = s
-            .last_success
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        let v = json!({
-            "ready": s.ready,
-            "flags_loaded": s.flags_loaded,
-            "etag": s.etag,
-            "consecutive_failures": s.consecutive_failures,
-            "last_error": s.last_error.as_ref().map(|e| json!({"code": e.code(), "message": e.to_string()})),
-            "last_success_ms": last_success_ms,
-            "fetches": s.fetches,
-        });
+        let v = client_arg(client)?.client.status().to_json();
         string_out(v.to_string(), out_json)
     })
 }

@@ -350,7 +350,7 @@ static int t_remote_fallback(void) {
   EXPECT(strstr(json, "\"source\":\"remote\"") && strstr(json, "\"value\":true"));
   hf_string_free(json);
   EXPECT(hf_client_get_flag_json(client, "beta", "{\"distinct_id\":\"remote-user\"}", HF_FLAG_ONLY_LOCAL, &json) == HF_OK);
-  EXPECT(strstr(json, "\"unresolved\":\"inconclusive\"") && strstr(json, "\"inconclusive\":\"missing_property\"") &&
+  EXPECT(strstr(json, "\"kind\":\"missing_property\"") &&
          strstr(json, "\"detail\":\"plan\""));
   hf_string_free(json);
   /* Quota limited. */
@@ -361,7 +361,8 @@ static int t_remote_fallback(void) {
   /* /flags failing. */
   EXPECT(http("POST", "/_control/faults", "[{\"target\":\"flags\",\"kind\":\"status\",\"status\":500,\"count\":2}]") == 200);
   EXPECT(hf_client_get_flag_json(client, "beta", "{\"distinct_id\":\"remote-user\"}", HF_FLAG_NO_EVENT, &json) == HF_OK);
-  EXPECT(strstr(json, "\"unresolved\":\"remote_error\"") && strstr(json, "\"error_code\":\"api_error_500\""));
+  EXPECT(strstr(json, "\"kind\":\"remote_error\"") && strstr(json, "\"detail\":\"api_error_500\"") &&
+         strstr(json, "\"error_code\":\"api_error_500\""));
   hf_string_free(json);
   EXPECT(http("POST", "/_control/clear_faults", "") == 200);
   hf_context_free(ctx);

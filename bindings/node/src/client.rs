@@ -14,16 +14,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hogflags::client::{
-    AllFlags, Client, ClientError, Config, DefinitionsUpdate, FlagCalledEvent, FlagDetails, FlagOptions, Unresolved,
-    WaitError,
+    outcome_json, AllOptions, AllStep, Client, ClientError, Config, FlagDetails, FlagOptions, FlagStep, Unresolved, WaitError,
 };
-use hogflags::EvaluationContext;
+use hogflags::{EvaluationContext, FlagSnapshot};
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::convert::{self, CResult, ConvError, Env as RawEnv, JsVal};
 use crate::engine::{EngineState, Person};
@@ -93,7 +92,7 @@ impl ClientState {
     /// deviceId]`. `personValues` (the values of `clientKeys().personKeys`, read by the JS side) is used
     /// when `generation` is still current; otherwise the keys are read from `personProperties` by name.
     /// The current generation is written to `sync[0]`, so that the JS side can refresh its key list.
-    unsafe fn context(&self, env: RawEnv, generation: i32, sync: JsVal, a: &[JsVal]) -> CResult<EvaluationContext> {
+    unsafe fn context(&self, env: RawEnv, generation: i32, sync: JsVal, a: &[JsVal]) -> CResult<(EvaluationContext, Arc<FlagSnapshot>)> {
         unsafe { self.context_reading(env, generation, sync, a, None) }
     }
 
@@ -107,7 +106,7 @@ impl ClientState {
         sync: JsVal,
         a: &[JsVal],
         flag: Option<&str>,
-    ) -> CResult<EvaluationContext> {
+    ) -> CResult<(EvaluationContext, Arc<FlagSnapshot>)> {
         let (g, e) = self.engine();
         let undefined = {
             let mut u = ptr::null_mut();
@@ -129,13 +128,13 @@ impl ClientState {
                 unsafe { *(data as *mut i32) = g };
             }
         }
-        Ok(ctx)
+        Ok((ctx, e.snap.clone()))
     }
 
     /// As [`context`](Self::context), for a `/flags` request: that must carry every property the caller
     /// passed (as posthog-node sends them), not only those the local definitions read.
     unsafe fn full_context(&self, env: RawEnv, generation: i32, sync: JsVal, a: &[JsVal]) -> CResult<EvaluationContext> {
-        let mut ctx = unsafe { self.context(env, generation, sync, a)? };
+        let (mut ctx, _) = unsafe { self.context(env, generation, sync, a)? };
         if let Some(Value::Object(person)) = unsafe { convert::to_json(env, a[2], 0)? } {
             ctx = ctx.with_person_properties(person.into_iter().collect());
         }
@@ -197,76 +196,9 @@ fn args(list: &[&Unknown<'_>]) -> Vec<JsVal> {
     list.iter().map(|u| u.raw()).collect()
 }
 
-// ---- JSON shapes (camelCase, for the JS layer) -------------------------------------------------
-
-fn details_json(d: &FlagDetails) -> Value {
-    json!({
-        "key": d.key,
-        "value": d.value.to_json(),
-        "payload": d.payload,
-        "reason": d.reason.as_ref().map(|r| json!({
-            "code": r.code,
-            "conditionIndex": r.condition_index,
-            "description": r.description,
-        })),
-        "flagId": d.flag_id,
-        "version": d.version,
-        "hasExperiment": d.has_experiment,
-        "source": match d.source { hogflags::client::Source::Local => "local", hogflags::client::Source::Remote => "remote" },
-        "requestId": d.request_id,
-        "evaluatedAt": d.evaluated_at,
-        "errorsWhileComputing": d.errors_while_computing,
-    })
-}
-
-fn unresolved_json(u: &Unresolved) -> Value {
-    let mut v = json!({ "kind": u.kind(), "detail": u.detail() });
-    if let Unresolved::Remote(e) = u {
-        v["message"] = Value::String(e.to_string());
-    }
-    v
-}
-
-fn outcome_json(r: &std::result::Result<FlagDetails, Unresolved>) -> String {
-    match r {
-        Ok(d) => json!({ "flag": details_json(d) }),
-        Err(u) => json!({ "unresolved": unresolved_json(u) }),
-    }
-    .to_string()
-}
-
-fn all_json(a: &AllFlags) -> String {
-    let flags: Map<String, Value> = a.flags.iter().map(|(k, d)| (k.clone(), details_json(d))).collect();
-    let unresolved: Map<String, Value> = a
-        .unresolved
-        .iter()
-        .map(|(k, u)| (k.clone(), unresolved_json(u)))
-        .collect();
-    json!({
-        "flags": flags,
-        "unresolved": unresolved,
-        "remoteCalled": a.remote_called,
-        "remoteError": a.remote_error.as_ref().map(|e| json!({ "code": e.code(), "message": e.to_string() })),
-    })
-    .to_string()
-}
-
+/// Results cross as the core's JSON shapes (`hogflags::client::wire`); the JS layer renames keys.
 fn client_error_json(e: &ClientError) -> Value {
-    json!({ "code": e.code(), "message": e.to_string() })
-}
-
-fn event_json(e: &FlagCalledEvent) -> Value {
-    json!({ "event": e.event, "distinctId": e.distinct_id, "groups": e.groups, "properties": e.properties })
-}
-
-fn update_json(u: &DefinitionsUpdate) -> Value {
-    json!({
-        "flags": u.flags,
-        "skipped": u.skipped.iter().map(|(k, r)| json!({ "key": k, "reason": r })).collect::<Vec<_>>(),
-        "etag": u.etag,
-        "cleared": u.cleared,
-        "fromCache": u.from_cache,
-    })
+    e.to_json()
 }
 
 // ---- construction ------------------------------------------------------------------------------
@@ -356,7 +288,7 @@ pub fn create_client(
         let wants = |k: &str| opts.events.iter().any(|e| e == k);
         if wants("flag_called") {
             let t = t.clone();
-            config = config.on_flag_called(move |e| send(&t, "flag_called", event_json(&e)));
+            config = config.on_flag_called(move |e| send(&t, "flag_called", e.to_json()));
         }
         if wants("error") {
             let t = t.clone();
@@ -364,7 +296,7 @@ pub fn create_client(
         }
         if wants("definitions_updated") {
             let t = t.clone();
-            config = config.on_definitions_updated(move |u| send(&t, "definitions_updated", update_json(u)));
+            config = config.on_definitions_updated(move |u| send(&t, "definitions_updated", u.to_json()));
         }
     }
     let e = env.raw();
@@ -423,10 +355,7 @@ unsafe fn js_value(env: RawEnv, r: &std::result::Result<FlagDetails, Unresolved>
                 hogflags::client::FlagValue::Bool(b) => {
                     convert::check(sys::napi_get_boolean(env, *b, &mut out), "boolean")?
                 }
-                hogflags::client::FlagValue::Variant(v) => convert::check(
-                    sys::napi_create_string_utf8(env, v.as_ptr() as *const _, v.len() as isize, &mut out),
-                    "string",
-                )?,
+                hogflags::client::FlagValue::Variant(v) => return js_text(env, v),
             },
             Err(_) => convert::check(sys::napi_get_undefined(env, &mut out), "undefined")?,
         }
@@ -443,80 +372,6 @@ unsafe fn js_text(env: RawEnv, text: &str) -> CResult<JsVal> {
         )?
     };
     Ok(out)
-}
-
-unsafe fn js_null(env: RawEnv) -> CResult<JsVal> {
-    let mut out = ptr::null_mut();
-    unsafe { convert::check(sys::napi_get_null(env, &mut out), "null")? };
-    Ok(out)
-}
-
-/// One flag, locally only (synchronous).
-///
-/// Arguments: `handle, sync, generation, key, distinctId, personValues, personProperties, groups,
-/// groupProperties, deviceId, sendEvent, tryRemote, details`. With `tryRemote`, a flag that local
-/// evaluation cannot decide is not reported (no event) and the result is `null`: the caller then uses
-/// `clientGetFlagRemote`. Otherwise the outcome, with its `$feature_flag_called` event when `sendEvent`:
-/// with `details`, JSON `{flag}` / `{unresolved}`; without, the value (`true`/`false`/variant) or
-/// `undefined`.
-#[napi(ts_return_type = "string | boolean | null | undefined")]
-#[allow(clippy::too_many_arguments)]
-pub fn client_get_flag(
-    env: Env,
-    handle: Unknown<'_>,
-    sync: Unknown<'_>,
-    generation: i32,
-    key: String,
-    distinct_id: Unknown<'_>,
-    person_values: Unknown<'_>,
-    person: Unknown<'_>,
-    groups: Unknown<'_>,
-    group_props: Unknown<'_>,
-    device_id: Unknown<'_>,
-    send_event: bool,
-    try_remote: bool,
-    details: bool,
-) -> Result<RawValue> {
-    let a = args(&[&distinct_id, &person_values, &person, &groups, &group_props, &device_id]);
-    let (e, sync) = (env.raw(), sync.raw());
-    with_client(&env, &handle, |st| unsafe {
-        let ctx = st.context_reading(e, generation, sync, &a, Some(&key))?;
-        let snap = st.client.snapshot();
-        let local = snap.evaluate(&key, &ctx);
-        if try_remote && local.decided().is_none() {
-            // Undecided locally: report nothing here; the remote call reports the final outcome.
-            return Ok(RawValue(js_null(e)?));
-        }
-        if !send_event && !details {
-            // Only the value, no event: the evaluation above is what the client would answer.
-            let r = local.value().map(hogflags::client::FlagValue::from).ok_or(());
-            let mut out = ptr::null_mut();
-            match r {
-                Ok(hogflags::client::FlagValue::Bool(b)) => {
-                    convert::check(sys::napi_get_boolean(e, b, &mut out), "boolean")?
-                }
-                Ok(hogflags::client::FlagValue::Variant(v)) => convert::check(
-                    sys::napi_create_string_utf8(e, v.as_ptr() as *const _, v.len() as isize, &mut out),
-                    "string",
-                )?,
-                Err(()) => convert::check(sys::napi_get_undefined(e, &mut out), "undefined")?,
-            }
-            return Ok(RawValue(out));
-        }
-        let r = st.client.get_flag_with(
-            &key,
-            &ctx,
-            FlagOptions {
-                only_evaluate_locally: true,
-                send_event,
-            },
-        );
-        Ok(RawValue(if details {
-            js_text(e, &outcome_json(&r))?
-        } else {
-            js_value(e, &r)?
-        }))
-    })
 }
 
 /// Runs `work` on a thread of its own and returns a promise of its JSON text.
@@ -537,36 +392,62 @@ fn on_own_thread<'e>(env: &'e Env, work: impl FnOnce() -> String + Send + 'stati
     Ok(promise)
 }
 
-/// One flag with the `/flags` fallback, on a thread of its own: a promise of JSON `{flag}` /
-/// `{unresolved}`. Arguments as `clientGetFlag`, without `tryRemote` and `details`.
-#[napi(ts_return_type = "Promise<string>")]
+/// One flag: the core's local step here, synchronously; its remote step, when the core asks for one, on
+/// a thread of its own.
+///
+/// Arguments: `handle, sync, generation, key, distinctId, personProperties, groups, groupProperties,
+/// deviceId, sendEvent, onlyEvaluateLocally, details`. Returns the final outcome (with `details`, the
+/// core's outcome JSON; without, the value `true`/`false`/variant or `undefined`), or a promise of the
+/// outcome JSON when `/flags` is to be asked.
+#[napi(ts_return_type = "string | boolean | undefined | Promise<string>")]
 #[allow(clippy::too_many_arguments)]
-pub fn client_get_flag_remote<'e>(
-    env: &'e Env,
+pub fn client_get_flag(
+    env: Env,
     handle: Unknown<'_>,
     sync: Unknown<'_>,
     generation: i32,
     key: String,
     distinct_id: Unknown<'_>,
-    person_values: Unknown<'_>,
     person: Unknown<'_>,
     groups: Unknown<'_>,
     group_props: Unknown<'_>,
     device_id: Unknown<'_>,
     send_event: bool,
-) -> Result<Object<'e>> {
-    let a = args(&[&distinct_id, &person_values, &person, &groups, &group_props, &device_id]);
+    only_evaluate_locally: bool,
+    details: bool,
+) -> Result<RawValue> {
     let (e, sync) = (env.raw(), sync.raw());
-    let (client, ctx) = with_client(&env, &handle, |st| Ok((st.client.clone(), unsafe { st.full_context(e, generation, sync, &a)? })))?;
-    on_own_thread(&env, move || {
-        let opts = FlagOptions { only_evaluate_locally: false, send_event };
-        outcome_json(&client.get_flag_with(&key, &ctx, opts))
-    })
+    let step = with_client(&env, &handle, |st| unsafe {
+        // No person values: the local step reads the flag's keys from the object by name.
+        let mut undefined = ptr::null_mut();
+        convert::check(sys::napi_get_undefined(e, &mut undefined), "undefined")?;
+        let a = [distinct_id.raw(), undefined, person.raw(), groups.raw(), group_props.raw(), device_id.raw()];
+        let (ctx, snap) = st.context_reading(e, generation, sync, &a, Some(&key))?;
+        let opts = FlagOptions { only_evaluate_locally, send_event };
+        Ok(match st.client.begin_flag_on(&snap, &key, &ctx, opts) {
+            FlagStep::Done(r) => Ok(if details {
+                js_text(e, &outcome_json(&key, &r).to_string())?
+            } else {
+                js_value(e, &r)?
+            }),
+            FlagStep::Remote(pending) => Err((pending, st.full_context(e, generation, sync, &a)?)),
+        })
+    })?;
+    match step {
+        Ok(v) => Ok(RawValue(v)),
+        Err((pending, ctx)) => {
+            let promise = on_own_thread(&env, move || {
+                let key = pending.key().to_owned();
+                outcome_json(&key, &pending.finish(&ctx)).to_string()
+            })?;
+            Ok(RawValue(promise.raw()))
+        }
+    }
 }
 
-/// Every flag, locally only (synchronous): JSON of the bulk result. With `tryRemote`, `null` when some
-/// flag is undecided (the caller then uses `clientAllFlagsRemote`).
-#[napi(ts_return_type = "string | null")]
+/// Every flag, or those in `flagKeys`: the core's local step here, synchronously (the core's bulk JSON);
+/// its one `/flags` request, when the core asks for it, on a thread of its own (a promise of that JSON).
+#[napi(ts_return_type = "string | Promise<string>")]
 #[allow(clippy::too_many_arguments)]
 pub fn client_all_flags(
     env: Env,
@@ -579,40 +460,24 @@ pub fn client_all_flags(
     groups: Unknown<'_>,
     group_props: Unknown<'_>,
     device_id: Unknown<'_>,
-    try_remote: bool,
-) -> Result<Option<String>> {
+    only_evaluate_locally: bool,
+    flag_keys: Option<Vec<String>>,
+) -> Result<RawValue> {
     let a = args(&[&distinct_id, &person_values, &person, &groups, &group_props, &device_id]);
     let (e, sync) = (env.raw(), sync.raw());
-    with_client(&env, &handle, |st| {
-        let ctx = unsafe { st.context(e, generation, sync, &a)? };
-        let all = st.client.get_all_flags_with(&ctx, true);
-        // With no definitions at all, everything comes from /flags.
-        if try_remote && (!all.unresolved.is_empty() || st.client.snapshot().is_empty()) {
-            return Ok(None);
-        }
-        Ok(Some(all_json(&all)))
-    })
-}
-
-/// Every flag, with one `/flags` call for the undecided ones (on a thread of its own).
-#[napi(ts_return_type = "Promise<string>")]
-#[allow(clippy::too_many_arguments)]
-pub fn client_all_flags_remote<'e>(
-    env: &'e Env,
-    handle: Unknown<'_>,
-    sync: Unknown<'_>,
-    generation: i32,
-    distinct_id: Unknown<'_>,
-    person_values: Unknown<'_>,
-    person: Unknown<'_>,
-    groups: Unknown<'_>,
-    group_props: Unknown<'_>,
-    device_id: Unknown<'_>,
-) -> Result<Object<'e>> {
-    let a = args(&[&distinct_id, &person_values, &person, &groups, &group_props, &device_id]);
-    let (e, sync) = (env.raw(), sync.raw());
-    let (client, ctx) = with_client(&env, &handle, |st| Ok((st.client.clone(), unsafe { st.full_context(e, generation, sync, &a)? })))?;
-    on_own_thread(&env, move || all_json(&client.get_all_flags_with(&ctx, false)))
+    let step = with_client(&env, &handle, |st| unsafe {
+        let (ctx, snap) = st.context(e, generation, sync, &a)?;
+        let keys: Option<Vec<&str>> = flag_keys.as_ref().map(|k| k.iter().map(String::as_str).collect());
+        let opts = AllOptions { only_evaluate_locally, flag_keys: keys.as_deref() };
+        Ok(match st.client.begin_all_on(&snap, &ctx, opts) {
+            AllStep::Done(all) => Ok(js_text(e, &all.to_json().to_string())?),
+            AllStep::Remote(pending) => Err((pending, st.full_context(e, generation, sync, &a)?)),
+        })
+    })?;
+    match step {
+        Ok(v) => Ok(RawValue(v)),
+        Err((pending, ctx)) => Ok(RawValue(on_own_thread(&env, move || pending.finish(&ctx).to_json().to_string())?.raw())),
+    }
 }
 
 // ---- lifecycle ---------------------------------------------------------------------------------
@@ -685,20 +550,6 @@ pub fn client_shutdown<'e>(env: &'e Env, handle: Unknown<'_>) -> Result<Object<'
 #[napi]
 pub fn client_status(env: Env, handle: Unknown<'_>) -> Result<String> {
     with_client(&env, &handle, |st| {
-        let s = st.client.status();
-        let last_success_ms = s
-            .last_success
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_millis() as u64);
-        Ok(json!({
-            "ready": s.ready,
-            "flagsLoaded": s.flags_loaded,
-            "etag": s.etag,
-            "consecutiveFailures": s.consecutive_failures,
-            "lastError": s.last_error.as_ref().map(client_error_json),
-            "lastSuccessAt": last_success_ms,
-            "fetches": s.fetches,
-        })
-        .to_string())
+        Ok(st.client.status().to_json().to_string())
     })
 }

@@ -14,8 +14,8 @@ use std::time::Duration;
 use arc_swap::ArcSwapOption;
 
 use hogflags::client::{
-    AllFlags, Client, ClientError, Config, DefinitionsUpdate, DriverMode, FlagCalledEvent, FlagDetails, FlagOptions,
-    Key, Unresolved as CoreUnresolved, WaitError,
+    AllFlags, AllOptions, AllStep, Client, ClientError, Config, DefinitionsUpdate, DriverMode, FlagCalledEvent, FlagDetails,
+    FlagOptions, FlagStep, Key, Unresolved as CoreUnresolved, WaitError,
 };
 use hogflags::FlagSnapshot;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -135,7 +135,6 @@ pub struct FlagsClient {
     client: Client,
     host: String,
     key_shown: String,
-    only_local: bool,
     /// The converter of the snapshot seen last (rebuilt when the client swaps definitions).
     conv: ArcSwapOption<(Arc<FlagSnapshot>, Arc<Converter>)>,
 }
@@ -157,12 +156,8 @@ impl FlagsClient {
         guarded(py, || Ok(self.client.snapshot()))
     }
 
-    fn remote_allowed(&self, only_evaluate_locally: bool) -> bool {
-        !(only_evaluate_locally || self.only_local)
-    }
-
-    /// One flag: locally (GIL held) when the current definitions decide it or `/flags` is not allowed,
-    /// otherwise through the core's fallback with the GIL released and every property converted.
+    /// One flag: the core's local step with the GIL held, converting only the properties the flag reads;
+    /// the core's remote step, when it asks for one, with the GIL released and every property converted.
     fn flag(
         &self,
         py: Python<'_>,
@@ -175,19 +170,18 @@ impl FlagsClient {
         let snap = self.snapshot(py)?;
         let conv = self.converter(py, &snap);
         let ctx = conv.context(&args, Some(conv.reads(py, &snap, snap.position(key))))?;
-        let remote = self.remote_allowed(only_evaluate_locally);
-        if !remote || guarded(py, || Ok(snap.evaluate(key, &ctx).decided().is_some()))? {
-            let opts = FlagOptions { only_evaluate_locally: true, send_event };
-            return guarded(py, || Ok(self.client.get_flag_with(key, &ctx, opts)));
+        let opts = FlagOptions { only_evaluate_locally, send_event };
+        match guarded(py, || Ok(self.client.begin_flag_on(&snap, key, &ctx, opts)))? {
+            FlagStep::Done(r) => Ok(r),
+            FlagStep::Remote(pending) => {
+                let full = conv.context(&args, None)?;
+                interrupt::blocking(py, || pending.finish(&full))
+            }
         }
-        let full = conv.context(&args, None)?;
-        let opts = FlagOptions { only_evaluate_locally: false, send_event };
-        let client = &self.client;
-        interrupt::blocking(py, || client.get_flag_with(key, &full, opts))
     }
 
-    /// Every flag (or the listed ones): locally first; `/flags` once, with every property, if some flag
-    /// stays undecided and the fallback is allowed.
+    /// Every flag (or the listed ones): the core's local step (without the GIL when long enough to pay
+    /// for the hand-over, see DETACH_MIN_FLAGS), then its one `/flags` request if it asks for it.
     fn all(
         &self,
         py: Python<'_>,
@@ -198,32 +192,21 @@ impl FlagsClient {
         let snap = self.snapshot(py)?;
         let conv = self.converter(py, &snap);
         let ctx = conv.context(&args, Some(conv.reads(py, &snap, None)))?;
+        let keys: Option<Vec<&str>> = keys.map(|k| k.iter().map(|k| convert::str_of(k)).collect()).transpose()?;
+        let opts = AllOptions { only_evaluate_locally, flag_keys: keys.as_deref() };
         let client = &self.client;
-        // Local only: without the GIL when long enough to pay for the hand-over (see DETACH_MIN_FLAGS).
-        let local = if snap.len() >= DETACH_MIN_FLAGS {
-            detached(py, || client.get_all_flags_with(&ctx, true))?
+        let step = if snap.len() >= DETACH_MIN_FLAGS {
+            detached(py, || client.begin_all_on(&snap, &ctx, opts))?
         } else {
-            guarded(py, || Ok(client.get_all_flags_with(&ctx, true)))?
+            guarded(py, || Ok(client.begin_all_on(&snap, &ctx, opts)))?
         };
-        if !self.remote_allowed(only_evaluate_locally) {
-            return Ok(local);
-        }
-        if !snap.is_empty() {
-            let decided = match keys {
-                Some(keys) => keys
-                    .iter()
-                    .map(|k| convert::str_of(k))
-                    .collect::<PyResult<Vec<&str>>>()?
-                    .iter()
-                    .all(|k| local.flags.contains_key(*k)),
-                None => local.unresolved.is_empty(),
-            };
-            if decided {
-                return Ok(local);
+        match step {
+            AllStep::Done(all) => Ok(all),
+            AllStep::Remote(pending) => {
+                let full = conv.context(&args, None)?;
+                interrupt::blocking(py, || pending.finish(&full))
             }
         }
-        let full = conv.context(&args, None)?;
-        interrupt::blocking(py, || client.get_all_flags_with(&full, false))
     }
 }
 
@@ -331,7 +314,6 @@ impl FlagsClient {
                 client,
                 host,
                 key_shown: Key::new(project_api_key).to_string(),
-                only_local: only_evaluate_locally,
                 conv: ArcSwapOption::empty(),
             })
         })
@@ -453,7 +435,7 @@ impl FlagsClient {
             let all = self.all(py, args, only_evaluate_locally, keys.as_deref())?;
             let out = PyDict::new(py);
             for (k, d) in selected(py, &all, keys.as_deref())? {
-                if let Some(d) = d {
+                if let Ok(d) = d {
                     out.set_item(k, details_value(py, d))?;
                 }
             }
@@ -482,7 +464,7 @@ impl FlagsClient {
             let flags = PyDict::new(py);
             let payloads = PyDict::new(py);
             for (k, d) in selected(py, &all, keys.as_deref())? {
-                if let Some(d) = d {
+                if let Ok(d) = d {
                     if let Some(p) = &d.payload {
                         payloads.set_item(&k, convert::to_py(py, p)?)?;
                     }
@@ -522,7 +504,7 @@ impl FlagsClient {
             let unresolved_out = PyDict::new(py);
             for (k, d) in selected(py, &all, keys.as_deref())? {
                 match d {
-                    Some(d) => {
+                    Ok(d) => {
                         if let Some(p) = &d.payload {
                             payloads.set_item(&k, convert::to_py(py, p)?)?;
                         }
@@ -536,13 +518,8 @@ impl FlagsClient {
                         }
                         flags.set_item(k, details_value(py, d))?;
                     }
-                    None => {
-                        let text = convert::str_of(&k)?;
-                        let u = match all.unresolved.get(text) {
-                            Some(u) => unresolved(u),
-                            None => Unresolved { kind: "unknown_flag".into(), detail: None },
-                        };
-                        unresolved_out.set_item(k, Bound::new(py, u)?)?;
+                    Err(u) => {
+                        unresolved_out.set_item(k, Bound::new(py, unresolved(u))?)?;
                     }
                 }
             }
@@ -665,22 +642,33 @@ impl FlagsClient {
     }
 }
 
-/// The flags of a bulk answer in output order: every resolved flag (sorted by key), or the listed keys
-/// in the caller's order (`None` for those without a value).
+/// The flags of a bulk answer in output order: every flag (resolved ones sorted by key, then the
+/// unresolved), or the listed keys in the caller's order. The core's answer has every listed key.
 fn selected<'a, 'py>(
     py: Python<'py>,
     all: &'a AllFlags,
     keys: Option<&[Bound<'py, PyString>]>,
-) -> PyResult<Vec<(Bound<'py, PyString>, Option<&'a FlagDetails>)>> {
+) -> PyResult<Vec<(Bound<'py, PyString>, Flag<'a>)>> {
     match keys {
         None => {
-            let mut out: Vec<_> = all.flags.iter().map(|(k, d)| (PyString::new(py, k), Some(d))).collect();
-            out.extend(all.unresolved.keys().map(|k| (PyString::new(py, k), None)));
+            let mut out: Vec<_> = all.flags.iter().map(|(k, d)| (PyString::new(py, k), Ok(d))).collect();
+            out.extend(all.unresolved.iter().map(|(k, u)| (PyString::new(py, k), Err(u))));
             Ok(out)
         }
-        Some(keys) => keys
-            .iter()
-            .map(|k| Ok((k.clone(), all.flags.get(convert::str_of(k)?))))
-            .collect(),
+        Some(keys) => {
+            let mut out = Vec::with_capacity(keys.len());
+            for k in keys {
+                let text = convert::str_of(k)?;
+                match (all.flags.get(text), all.unresolved.get(text)) {
+                    (Some(d), _) => out.push((k.clone(), Ok(d))),
+                    (None, Some(u)) => out.push((k.clone(), Err(u))),
+                    (None, None) => {}
+                }
+            }
+            Ok(out)
+        }
     }
 }
+
+/// One flag of a bulk answer: resolved, or why not.
+type Flag<'a> = Result<&'a FlagDetails, &'a CoreUnresolved>;

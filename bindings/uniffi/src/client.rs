@@ -525,7 +525,23 @@ impl FlagsClient {
 
     /// Every flag: local values, plus one `/flags` call for the undecided keys only (local answers win).
     pub fn get_all_flags(&self, context: EvaluationContext, only_evaluate_locally: bool) -> ApiResult<AllFlagsResult> {
-        guard(|| Ok(AllFlagsResult::from_core(&self.inner.get_all_flags_with(&core_context(context)?, only_evaluate_locally))))
+        let opts = core::AllOptions { only_evaluate_locally, flag_keys: None };
+        guard(|| Ok(AllFlagsResult::from_core(&self.inner.get_all_flags_with(&core_context(context)?, opts))))
+    }
+
+    /// The listed flags only, each in `flags` or `unresolved` (`unknown_flag` when not loaded and
+    /// `/flags` was not asked): one `/flags` call when a listed flag is undecided.
+    pub fn get_flags(
+        &self,
+        context: EvaluationContext,
+        flag_keys: Vec<String>,
+        only_evaluate_locally: bool,
+    ) -> ApiResult<AllFlagsResult> {
+        guard(|| {
+            let keys: Vec<&str> = flag_keys.iter().map(String::as_str).collect();
+            let opts = core::AllOptions { only_evaluate_locally, flag_keys: Some(&keys) };
+            Ok(AllFlagsResult::from_core(&self.inner.get_all_flags_with(&core_context(context)?, opts)))
+        })
     }
 
     /// The definitions in use, as an engine (for the engine's API on the client's current snapshot).

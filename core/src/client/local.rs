@@ -3,9 +3,8 @@
 //! Evaluation reads the current [`FlagSnapshot`] through an `ArcSwap` (no lock, never blocked by
 //! polling). New definitions are compiled on the driver thread (or in `tick()`), then swapped in whole.
 //!
-//! **Bulk merge (D31).** `get_all_flags` evaluates everything locally; if some flags are inconclusive it
-//! asks `/flags` once, for those keys only, and fills only them: a local answer is exact, so it is never
-//! replaced by a remote one. With no definitions loaded at all, every flag comes from `/flags`.
+//! The flag calls themselves (the local step, the `/flags` fallback, the bulk merge D31) are in
+//! `call.rs`; this file keeps the definitions current: polling, the disk cache, reload, readiness.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -13,34 +12,18 @@ use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 
-use crate::{Evaluation, EvaluationContext, EvaluationRuntime, FlagSnapshot};
+use crate::{EvaluationRuntime, FlagSnapshot};
 
 use super::cache::{self, CacheEntry};
 use super::config::{Config, DriverMode};
 use super::driver::{lock, DoneGuard, Parts, RunError, WorkerSlot};
-use super::error::{ClientError, PollError, RemoteError, WaitError};
-use super::events::{self, EventDedupe};
+use super::error::{ClientError, PollError, WaitError};
+use super::events::EventDedupe;
 use super::poller::{FetchResult, PollOutcome, Poller, PollerConfig};
-use super::remote::{self, RemoteFlags};
 use super::transport;
-use super::types::{AllFlags, ClientStatus, DefinitionsUpdate, FlagDetails, TickOutcome, Unresolved};
+use super::types::{ClientStatus, DefinitionsUpdate, TickOutcome};
 
 const CACHE_KIND: &str = "definitions";
-
-/// Per-call options of [`Client::get_flag_with`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FlagOptions {
-    /// Do not ask `/flags` even if the flag is inconclusive.
-    pub only_evaluate_locally: bool,
-    /// Report a `$feature_flag_called` event (deduplicated) through `on_flag_called`.
-    pub send_event: bool,
-}
-
-impl Default for FlagOptions {
-    fn default() -> Self {
-        FlagOptions { only_evaluate_locally: false, send_event: true }
-    }
-}
 
 struct State {
     poller: Poller,
@@ -52,13 +35,13 @@ struct State {
 }
 
 pub(crate) struct Inner {
-    config: Arc<Config>,
-    snapshot: ArcSwap<FlagSnapshot>,
-    loaded_at_ms: AtomicI64,
+    pub(super) config: Arc<Config>,
+    pub(super) snapshot: ArcSwap<FlagSnapshot>,
+    pub(super) loaded_at_ms: AtomicI64,
     state: Mutex<State>,
     changed: Condvar,
     worker: WorkerSlot,
-    dedupe: EventDedupe,
+    pub(super) dedupe: EventDedupe,
 }
 
 /// A feature-flag client evaluating locally. `Send + Sync`; share it behind an `Arc`.
@@ -109,22 +92,16 @@ impl Client {
 
     /// The worker parts of this process, (re)starting the worker after a fork.
     fn parts(&self) -> Result<Parts, ClientError> {
-        let inner = self.inner.clone();
-        let after_fork = || {
-            // A fetch the parent had in flight can never complete here.
-            let mut st = lock(&self.inner.state);
-            if st.poller.in_flight() {
-                st.poller.reset_in_flight(Instant::now());
-            }
-        };
-        self.inner.worker.get(&self.inner.config, after_fork, move |parts| {
-            let parts = parts.clone();
-            async move { poll_loop(inner, parts).await }
-        })
+        self.inner.parts()
+    }
+
+    /// The shared state (for the calls in `call.rs`).
+    pub(super) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
     }
 
     #[inline]
-    fn check_fork(&self) {
+    pub(super) fn check_fork(&self) {
         if self.inner.worker.needs_start() && !self.inner.worker.is_stopped() {
             if let Err(e) = self.parts() {
                 log::warn!(target: "hogflags", "cannot restart the client after a fork: {e}");
@@ -136,142 +113,6 @@ impl Client {
     pub fn snapshot(&self) -> Arc<FlagSnapshot> {
         self.check_fork();
         self.inner.snapshot.load_full()
-    }
-
-    /// One flag, with a deduplicated `$feature_flag_called` event.
-    pub fn get_flag(&self, key: &str, ctx: &EvaluationContext) -> Result<FlagDetails, Unresolved> {
-        self.get_flag_with(key, ctx, FlagOptions::default())
-    }
-
-    /// `Some(true/false)` when the flag resolves (a variant counts as enabled), `None` when it does not.
-    pub fn is_enabled(&self, key: &str, ctx: &EvaluationContext) -> Option<bool> {
-        self.get_flag(key, ctx).ok().map(|d| d.value.is_enabled())
-    }
-
-    /// One flag: locally, and from `/flags` if local evaluation is inconclusive and the fallback is on.
-    pub fn get_flag_with(&self, key: &str, ctx: &EvaluationContext, opts: FlagOptions) -> Result<FlagDetails, Unresolved> {
-        self.check_fork();
-        let cfg = &self.inner.config;
-        let (local, mut minimal_gate) = {
-            let snap = self.inner.snapshot.load();
-            let gate = snap.minimal_flag_called_events();
-            let local = match snap.evaluate(key, ctx) {
-                Evaluation::Decided(r) => {
-                    Ok(FlagDetails::from_local(&r, snap.flag(key).and_then(|i| i.has_experiment)))
-                }
-                Evaluation::Inconclusive(i) => {
-                    Err(Unresolved::Inconclusive { kind: i.kind, detail: i.detail.map(str::to_owned) })
-                }
-            };
-            (local, gate)
-        };
-        let outcome = match local {
-            Ok(d) => Ok(d),
-            Err(inconclusive) if opts.only_evaluate_locally || cfg.only_evaluate_locally || !cfg.fallback_to_remote => {
-                Err(inconclusive)
-            }
-            Err(_) => match self.remote_flags(ctx, Some(&[key])) {
-                Ok(rf) => {
-                    minimal_gate = rf.minimal_flag_called_events;
-                    if rf.quota_limited {
-                        Err(Unresolved::QuotaLimited)
-                    } else {
-                        rf.outcome(key)
-                    }
-                }
-                Err(e) => Err(Unresolved::Remote(e)),
-            },
-        };
-        if opts.send_event {
-            self.emit(key, ctx, &outcome, minimal_gate);
-        }
-        outcome
-    }
-
-    fn emit(&self, key: &str, ctx: &EvaluationContext, outcome: &Result<FlagDetails, Unresolved>, minimal_gate: bool) {
-        let Some(cb) = &self.inner.config.on_flag_called else { return };
-        let loaded = self.inner.loaded_at_ms.load(Ordering::Relaxed);
-        events::report(&self.inner.dedupe, cb.as_ref(), ctx, key, outcome, minimal_gate, (loaded > 0).then_some(loaded));
-    }
-
-    /// Every flag: local values, plus `/flags` (once, for the undecided keys only) when needed (D31).
-    pub fn get_all_flags(&self, ctx: &EvaluationContext) -> AllFlags {
-        self.get_all_flags_with(ctx, false)
-    }
-
-    /// As [`get_all_flags`](Self::get_all_flags); `only_evaluate_locally` suppresses the `/flags` call.
-    pub fn get_all_flags_with(&self, ctx: &EvaluationContext, only_evaluate_locally: bool) -> AllFlags {
-        self.check_fork();
-        let cfg = &self.inner.config;
-        let snap = self.inner.snapshot.load_full();
-        let mut out = AllFlags::default();
-        let mut undecided: Vec<String> = Vec::new();
-        for (key, ev) in snap.evaluate_all(ctx) {
-            match ev {
-                Evaluation::Decided(r) => {
-                    let d = FlagDetails::from_local(&r, snap.flag(key).and_then(|i| i.has_experiment));
-                    out.flags.insert(key.to_owned(), d);
-                }
-                Evaluation::Inconclusive(i) => {
-                    // `/flags` answers only flags served in this runtime: others are not asked for.
-                    if snap.flag(key).is_none_or(|f| f.evaluation_runtime.served_in(snap.evaluator_runtime())) {
-                        undecided.push(key.to_owned());
-                    }
-                    out.unresolved
-                        .insert(key.to_owned(), Unresolved::Inconclusive { kind: i.kind, detail: i.detail.map(str::to_owned) });
-                }
-            }
-        }
-        let remote_allowed = !only_evaluate_locally && !cfg.only_evaluate_locally && cfg.fallback_to_remote;
-        if !remote_allowed || (!snap.is_empty() && undecided.is_empty()) {
-            return out;
-        }
-        let keys: Vec<&str> = undecided.iter().map(String::as_str).collect();
-        out.remote_called = true;
-        match self.remote_flags(ctx, if snap.is_empty() { None } else { Some(&keys) }) {
-            Ok(rf) if rf.quota_limited => {
-                for k in &undecided {
-                    out.unresolved.insert(k.clone(), Unresolved::QuotaLimited);
-                }
-            }
-            Ok(rf) => {
-                for k in &undecided {
-                    if !out.flags.contains_key(k) {
-                        if let Err(why) = rf.outcome(k) {
-                            out.unresolved.insert(k.clone(), why);
-                        }
-                    }
-                }
-                for (k, d) in rf.flags {
-                    if !out.flags.contains_key(&k) {
-                        out.unresolved.remove(&k);
-                        out.flags.insert(k, d);
-                    }
-                }
-            }
-            Err(e) => {
-                for k in &undecided {
-                    out.unresolved.insert(k.clone(), Unresolved::Remote(e.clone()));
-                }
-                out.remote_error = Some(e);
-            }
-        }
-        out
-    }
-
-    /// Asks `/flags` directly (3 s timeout, one retry on transport errors, 502 and 504).
-    pub fn remote_flags(&self, ctx: &EvaluationContext, flag_keys: Option<&[&str]>) -> Result<RemoteFlags, RemoteError> {
-        let parts = self.parts().map_err(|_| RemoteError::ShutDown)?;
-        let config = self.inner.config.clone();
-        let body = serde_json::to_vec(&remote::request_body(&config, ctx, flag_keys, config.runtime_or(EvaluationRuntime::Server)))
-            .map_err(|e| RemoteError::Malformed(e.to_string()))?;
-        let http = parts.http.clone();
-        let timeout = config.remote_timeout * 2 + Duration::from_secs(2);
-        let fut = async move {
-            let bytes = transport::post_flags(&http, &config, &body).await?;
-            remote::parse_response(&bytes)
-        };
-        parts.exec.run(fut, timeout, self.inner.config.interrupt_check.as_ref()).unwrap_or_else(|e| Err(e.into_remote()))
     }
 
     /// The decrypted payload of a remote-config flag (`GET …/feature_flags/{key}/remote_config`), read on
@@ -494,6 +335,22 @@ fn no_definitions() -> ClientError {
 }
 
 impl Inner {
+    /// The worker parts of this process, (re)starting the worker after a fork.
+    pub(super) fn parts(self: &Arc<Self>) -> Result<Parts, ClientError> {
+        let inner = self.clone();
+        let after_fork = || {
+            // A fetch the parent had in flight can never complete here.
+            let mut st = lock(&self.state);
+            if st.poller.in_flight() {
+                st.poller.reset_in_flight(Instant::now());
+            }
+        };
+        self.worker.get(&self.config, after_fork, move |parts| {
+            let parts = parts.clone();
+            async move { poll_loop(inner, parts).await }
+        })
+    }
+
     /// Whether this client polls definitions (it has a secret key to read them with).
     fn polls(&self) -> bool {
         self.config.secret_key.is_some()

@@ -21,6 +21,7 @@
 //! `Debug` output: [`Key`] redacts itself and transport errors are stripped of their URL.
 
 mod cache;
+mod call;
 mod config;
 mod driver;
 mod error;
@@ -31,6 +32,7 @@ mod remote;
 mod remote_mode;
 mod transport;
 mod types;
+mod wire;
 
 pub use cache::{read as read_cache, write as write_cache, CacheEntry, CacheError};
 pub use config::{normalize_host, Config, DriverMode, Key, DEFAULT_HOST};
@@ -39,9 +41,11 @@ pub use error::{ClientError, PollError, RemoteError, TransportError, WaitError};
 pub use events::{
     flag_called_event, flag_events, EventDedupe, FlagCalledEvent, EXPERIMENT_EXPOSURE, FEATURE_FLAG_CALLED, MINIMAL_PROPERTIES,
 };
-pub use local::{Client, FlagOptions};
+pub use call::{AllOptions, AllStep, FlagOptions, FlagStep, PendingAll, PendingFlag};
+pub use local::Client;
 pub use remote::{parse_response as parse_flags_response, request_body as flags_request_body, RemoteFlags};
 pub use remote_mode::RemoteClient;
+pub use wire::outcome_json;
 pub use types::{
     AllFlags, ClientStatus, DefinitionsUpdate, FlagDetails, FlagReason, FlagValue, FlagsChanged, RuleAttribution, Source,
     TickOutcome, Unresolved,
