@@ -933,9 +933,11 @@ enum hf_status hf_client_get_flag(const struct hf_client *client,
  * The outcome as a new JSON string in `*out_json` (free it with `hf_string_free`): resolved
  * `{"key", "value", "enabled", "variant", "payload", "reason": {"code", "condition_index",
  * "description"} | null, "flag_id", "version", "has_experiment", "source": "local" | "remote",
- * "request_id", "evaluated_at", "errors_while_computing"}`, or unresolved `{"key", "unresolved":
- * "inconclusive" | "flag_missing" | "quota_limited" | "remote_error" | "not_loaded", "inconclusive",
- * "detail", "error_code", "error"}`.
+ * "request_id", "evaluated_at", "errors_while_computing"}`, or unresolved `{"key", "kind", "detail",
+ * "error_code", "message"}`: `kind` is an inconclusive kind (`missing_property`, `unknown_flag`, …) or
+ * `flag_missing`, `evaluation_failed`, `quota_limited`, `remote_error`, `not_loaded`; `detail` the
+ * missing property (or cohort, …), or the error's code for `remote_error`. The shapes are the core's
+ * (`hogflags_core::client::outcome_json`), the same in every binding.
  *
  * Thread safety: safe to call concurrently on the same client.
  */
@@ -969,6 +971,19 @@ enum hf_status hf_client_get_all_flags_json(const struct hf_client *client,
                                             const char *context_json,
                                             int32_t options,
                                             char **out_json);
+
+/**
+ * As `hf_client_get_all_flags_json`, for the flags listed in `flag_keys_json` (a JSON array of keys;
+ * NULL for every flag): each listed key is in `flags` or `unresolved` (`unknown_flag` when it is not
+ * loaded and `/flags` was not asked), and `/flags` is asked only when a listed flag is undecided.
+ *
+ * Thread safety: safe to call concurrently on the same client.
+ */
+enum hf_status hf_client_get_flags_json(const struct hf_client *client,
+                                        const char *context_json,
+                                        const char *flag_keys_json,
+                                        int32_t options,
+                                        char **out_json);
 
 /**
  * The polling state as a new JSON string in `*out_json` (free it with `hf_string_free`):

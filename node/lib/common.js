@@ -15,7 +15,10 @@ class InvalidDefinitionsError extends HogflagsError {}
 /** A JSON context given to `evaluateJson` / `evaluateAllJson` is not of the expected shape. */
 class InvalidContextError extends HogflagsError {}
 
-/** A FlagsClient cannot be built from these options (e.g. a project key given as the secret key, a bad host). */
+/**
+ * A FlagsClient cannot be built from these options (e.g. a project key given as the secret key, a bad
+ * host); `code` is the core's error code (`config`).
+ */
 class ClientConfigError extends HogflagsError {}
 
 // Native errors carry a code naming the class to raise; TypeErrors pass through unchanged.
@@ -27,8 +30,13 @@ function rethrow(e) {
       throw new InvalidDefinitionsError(e.message, { cause: e })
     case 'HOGFLAGS_INVALID_CONTEXT':
       throw new InvalidContextError(e.message, { cause: e })
-    case 'HOGFLAGS_CLIENT_CONFIG':
-      throw new ClientConfigError(e.message, { cause: e })
+    case 'HOGFLAGS_CLIENT_CONFIG': {
+      // The core's error as {"code", "message"}: `code` is the core's (`config` for unusable settings).
+      const { code, message } = JSON.parse(e.message)
+      const err = new ClientConfigError(message)
+      err.code = code
+      throw err
+    }
     case 'HOGFLAGS_INTERNAL':
       throw new HogflagsError(String(e.message), { cause: e })
     default:

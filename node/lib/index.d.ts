@@ -220,7 +220,10 @@ export declare class FlagsEngine {
 // ---- the networked client ------------------------------------------------------------------------
 
 /** A FlagsClient cannot be built from these options (e.g. a project key given as the secret key, a bad host). */
-export declare class ClientConfigError extends HogflagsError {}
+export declare class ClientConfigError extends HogflagsError {
+  /** The core's error code: `config` for unusable settings. */
+  code: string
+}
 
 /** An error reported by the client (polling, reload, remote evaluation). */
 export declare class FlagsClientError extends HogflagsError {

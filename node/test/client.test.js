@@ -323,7 +323,7 @@ describe('lifecycle and bad input', () => {
     const { FlagsEngine } = require('..')
     for (const h of [undefined, {}, new FlagsEngine({ flags: [] })._h, 'x']) {
       assert.throws(() => native.clientStatus(h), TypeError)
-      assert.throws(() => native.clientGetFlag(h, new Int32Array(1), 0, 'k', 'u', undefined, undefined, undefined, undefined, undefined, false, false, false), TypeError)
+      assert.throws(() => native.clientGetFlag(h, new Int32Array(1), 0, 'k', 'u', undefined, undefined, undefined, undefined, false, false, false), TypeError)
     }
   })
 

@@ -301,7 +301,8 @@ pub fn create_client(
     }
     let e = env.raw();
     run(&env, || unsafe {
-        let client = Client::new(config).map_err(|err| ConvError::coded("HOGFLAGS_CLIENT_CONFIG", err.to_string()))?;
+        // The core's {"code", "message"}: the JS layer raises ClientConfigError with that code.
+        let client = Client::new(config).map_err(|err| ConvError::coded("HOGFLAGS_CLIENT_CONFIG", err.to_json().to_string()))?;
         let mut obj = ptr::null_mut();
         convert::check(sys::napi_create_object(e, &mut obj), "create object")?;
         let st = Box::into_raw(Box::new(ClientState {
