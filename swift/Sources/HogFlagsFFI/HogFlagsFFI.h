@@ -574,6 +574,11 @@ RustBuffer uniffi_hogflags_uniffi_fn_method_flagsclient_get_feature_flag_payload
 RustBuffer uniffi_hogflags_uniffi_fn_method_flagsclient_get_flag(uint64_t ptr, RustBuffer key, RustBuffer context, int8_t only_evaluate_locally, int8_t send_event, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HOGFLAGS_UNIFFI_FN_METHOD_FLAGSCLIENT_GET_FLAGS
+#define UNIFFI_FFIDEF_UNIFFI_HOGFLAGS_UNIFFI_FN_METHOD_FLAGSCLIENT_GET_FLAGS
+RustBuffer uniffi_hogflags_uniffi_fn_method_flagsclient_get_flags(uint64_t ptr, RustBuffer context, RustBuffer flag_keys, int8_t only_evaluate_locally, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HOGFLAGS_UNIFFI_FN_METHOD_FLAGSCLIENT_IS_FEATURE_ENABLED
 #define UNIFFI_FFIDEF_UNIFFI_HOGFLAGS_UNIFFI_FN_METHOD_FLAGSCLIENT_IS_FEATURE_ENABLED
 RustBuffer uniffi_hogflags_uniffi_fn_method_flagsclient_is_feature_enabled(uint64_t ptr, RustBuffer key, RustBuffer context, RustCallStatus *_Nonnull out_status
@@ -1270,6 +1275,12 @@ uint16_t uniffi_hogflags_uniffi_checksum_method_flagsclient_get_feature_flag_pay
 #ifndef UNIFFI_FFIDEF_UNIFFI_HOGFLAGS_UNIFFI_CHECKSUM_METHOD_FLAGSCLIENT_GET_FLAG
 #define UNIFFI_FFIDEF_UNIFFI_HOGFLAGS_UNIFFI_CHECKSUM_METHOD_FLAGSCLIENT_GET_FLAG
 uint16_t uniffi_hogflags_uniffi_checksum_method_flagsclient_get_flag(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HOGFLAGS_UNIFFI_CHECKSUM_METHOD_FLAGSCLIENT_GET_FLAGS
+#define UNIFFI_FFIDEF_UNIFFI_HOGFLAGS_UNIFFI_CHECKSUM_METHOD_FLAGSCLIENT_GET_FLAGS
+uint16_t uniffi_hogflags_uniffi_checksum_method_flagsclient_get_flags(void
     
 );
 #endif

@@ -1491,6 +1491,12 @@ public protocol FlagsClientProtocol: AnyObject, Sendable {
     func getFlag(key: String, context: EvaluationContext, onlyEvaluateLocally: Bool, sendEvent: Bool) throws  -> FlagLookup
     
     /**
+     * The listed flags only, each in `flags` or `unresolved` (`unknown_flag` when not loaded and
+     * `/flags` was not asked): one `/flags` call when a listed flag is undecided.
+     */
+    func getFlags(context: EvaluationContext, flagKeys: [String], onlyEvaluateLocally: Bool) throws  -> AllFlagsResult
+    
+    /**
      * Whether the flag is on (with an event), or `None` when it does not resolve.
      */
     func isFeatureEnabled(key: String, context: EvaluationContext) throws  -> Bool?
@@ -1662,6 +1668,22 @@ open func getFlag(key: String, context: EvaluationContext, onlyEvaluateLocally: 
         FfiConverterTypeEvaluationContext_lower(context),
         FfiConverterBool.lower(onlyEvaluateLocally),
         FfiConverterBool.lower(sendEvent),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The listed flags only, each in `flags` or `unresolved` (`unknown_flag` when not loaded and
+     * `/flags` was not asked): one `/flags` call when a listed flag is undecided.
+     */
+open func getFlags(context: EvaluationContext, flagKeys: [String], onlyEvaluateLocally: Bool)throws  -> AllFlagsResult  {
+    return try  FfiConverterTypeAllFlagsResult_lift(try rustCallWithError(FfiConverterTypeHogFlagsError_lift) {
+        uniffiCallStatus in
+    uniffi_hogflags_uniffi_fn_method_flagsclient_get_flags(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEvaluationContext_lower(context),
+        FfiConverterSequenceString.lower(flagKeys),
+        FfiConverterBool.lower(onlyEvaluateLocally),uniffiCallStatus
     )
 })
 }
@@ -5695,6 +5717,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hogflags_uniffi_checksum_method_flagsclient_get_flag() != 44873) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hogflags_uniffi_checksum_method_flagsclient_get_flags() != 54458) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hogflags_uniffi_checksum_method_flagsclient_is_feature_enabled() != 51761) {

@@ -811,6 +811,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_get_flag(
     ): Int
+    external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_get_flags(
+    ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_is_feature_enabled(
     ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_reload(
@@ -995,6 +997,8 @@ internal object UniffiLib {
     external fun uniffi_hogflags_uniffi_fn_method_flagsclient_get_feature_flag_payload(`ptr`: Long,`key`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_hogflags_uniffi_fn_method_flagsclient_get_flag(`ptr`: Long,`key`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,`onlyEvaluateLocally`: Byte,`sendEvent`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_hogflags_uniffi_fn_method_flagsclient_get_flags(`ptr`: Long,`context`: RustBuffer.ByValue,`flagKeys`: RustBuffer.ByValue,`onlyEvaluateLocally`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_hogflags_uniffi_fn_method_flagsclient_is_feature_enabled(`ptr`: Long,`key`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1317,6 +1321,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_hogflags_uniffi_checksum_method_flagsclient_get_flag() and 0xFFFF) != 44873) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_flagsclient_get_flags() and 0xFFFF) != 54458) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_hogflags_uniffi_checksum_method_flagsclient_is_feature_enabled() and 0xFFFF) != 51761) {
@@ -3045,6 +3052,12 @@ public interface FlagsClientInterface {
     fun `getFlag`(`key`: kotlin.String, `context`: EvaluationContext, `onlyEvaluateLocally`: kotlin.Boolean, `sendEvent`: kotlin.Boolean): FlagLookup
     
     /**
+     * The listed flags only, each in `flags` or `unresolved` (`unknown_flag` when not loaded and
+     * `/flags` was not asked): one `/flags` call when a listed flag is undecided.
+     */
+    fun `getFlags`(`context`: EvaluationContext, `flagKeys`: List<kotlin.String>, `onlyEvaluateLocally`: kotlin.Boolean): AllFlagsResult
+    
+    /**
      * Whether the flag is on (with an event), or `None` when it does not resolve.
      */
     fun `isFeatureEnabled`(`key`: kotlin.String, `context`: EvaluationContext): kotlin.Boolean?
@@ -3288,6 +3301,27 @@ open class FlagsClient: Disposable, AutoCloseable, FlagsClientInterface
         FfiConverterTypeEvaluationContext.lower(`context`),
         FfiConverterBoolean.lower(`onlyEvaluateLocally`),
         FfiConverterBoolean.lower(`sendEvent`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The listed flags only, each in `flags` or `unresolved` (`unknown_flag` when not loaded and
+     * `/flags` was not asked): one `/flags` call when a listed flag is undecided.
+     */
+    @Throws(HogFlagsException::class)override fun `getFlags`(`context`: EvaluationContext, `flagKeys`: List<kotlin.String>, `onlyEvaluateLocally`: kotlin.Boolean): AllFlagsResult {
+            return FfiConverterTypeAllFlagsResult.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HogFlagsException) { _status ->
+    UniffiLib.uniffi_hogflags_uniffi_fn_method_flagsclient_get_flags(
+        it,
+        
+        FfiConverterTypeEvaluationContext.lower(`context`),
+        FfiConverterSequenceString.lower(`flagKeys`),
+        FfiConverterBoolean.lower(`onlyEvaluateLocally`),_status)
 }
     }
     )
