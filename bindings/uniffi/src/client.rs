@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use hogflags::client::{self as core, ClientError, RemoteError, WaitError};
 
 use crate::error::{to_i64, ApiResult, Error, HogFlagsError};
-use crate::types::{EvaluationContext, FlagValue, InconclusiveKind, JsonValue, SkippedFlag};
+use crate::types::{EvaluationContext, FlagValue, JsonValue, SkippedFlag};
 use crate::{guard, FlagsEngine};
 
 // ---------------------------------------------------------------------------------------------------
@@ -45,7 +45,7 @@ impl From<ClientError> for HogFlagsError {
     fn from(e: ClientError) -> Self {
         let reason = e.to_string();
         match e {
-            ClientError::Config(reason) => HogFlagsError::InvalidConfig { reason },
+            ClientError::Config(_) => HogFlagsError::InvalidConfig { code: e.code().into(), reason },
             ClientError::Poll(p) => HogFlagsError::Definitions { code: p.code().into(), reason },
             ClientError::Remote(r) => HogFlagsError::from(r),
             ClientError::Cache(_) => HogFlagsError::Cache { reason },
@@ -61,9 +61,7 @@ impl From<RemoteError> for HogFlagsError {
     fn from(e: RemoteError) -> Self {
         match e {
             RemoteError::ShutDown => HogFlagsError::ShutDown,
-            RemoteError::OnDriverThread | RemoteError::Disabled => {
-                HogFlagsError::Usage { code: "remote_unavailable".into(), reason: e.to_string() }
-            }
+            RemoteError::OnDriverThread | RemoteError::Disabled => HogFlagsError::Usage { code: e.code(), reason: e.to_string() },
             e => HogFlagsError::Remote { code: e.code(), reason: e.to_string() },
         }
     }
@@ -289,35 +287,24 @@ impl FlagDetails {
     }
 }
 
-/// Why a client has no value for a flag.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
-pub enum Unresolved {
-    /// Local evaluation could not decide and `/flags` was not asked (only local, or fallback off).
-    Inconclusive { kind: InconclusiveKind, detail: Option<String> },
-    /// `/flags` answered without this flag (unknown key or inactive flag).
-    FlagMissing,
-    /// `/flags` answered with this flag marked failed: the server could not evaluate it.
-    EvaluationFailed,
-    /// `/flags` reported the project over its quota.
-    QuotaLimited,
-    /// `/flags` could not be asked or did not answer.
-    Remote { error: ErrorInfo },
-    /// Remote mode: no flags loaded yet (no cache, no successful refresh).
-    NotLoaded,
+/// Why a client has no value for a flag: the core's one shape (`kind`, `detail`, `error_code`,
+/// `message`), as every binding has it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Unresolved {
+    /// An inconclusive kind (`missing_property`, `missing_cohort`, `unknown_flag`, …), or
+    /// `flag_missing`, `evaluation_failed`, `quota_limited`, `remote_error`, `not_loaded`.
+    pub kind: String,
+    /// The missing property (cohort, dependency, …), or the error's code for `remote_error`.
+    pub detail: Option<String>,
+    /// The `$feature_flag_error` code PostHog's events use for this outcome.
+    pub error_code: Option<String>,
+    /// A sentence saying why.
+    pub message: String,
 }
 
 impl Unresolved {
     fn from_core(u: &core::Unresolved) -> Unresolved {
-        match u {
-            core::Unresolved::Inconclusive { kind, detail } => {
-                Unresolved::Inconclusive { kind: InconclusiveKind::from_core(*kind), detail: detail.clone() }
-            }
-            core::Unresolved::FlagMissing => Unresolved::FlagMissing,
-            core::Unresolved::EvaluationFailed => Unresolved::EvaluationFailed,
-            core::Unresolved::QuotaLimited => Unresolved::QuotaLimited,
-            core::Unresolved::Remote(e) => Unresolved::Remote { error: ErrorInfo::from_remote(e) },
-            core::Unresolved::NotLoaded => Unresolved::NotLoaded,
-        }
+        Unresolved { kind: u.kind().to_owned(), detail: u.detail(), error_code: u.error_code(), message: u.to_string() }
     }
 }
 
@@ -325,14 +312,14 @@ impl Unresolved {
 #[derive(Debug, Clone, PartialEq, uniffi::Enum)]
 pub enum FlagLookup {
     Resolved { details: FlagDetails },
-    Unresolved { key: String, why: Unresolved, error_code: Option<String> },
+    Unresolved { key: String, why: Unresolved },
 }
 
 impl FlagLookup {
     fn from_core(key: &str, r: &Result<core::FlagDetails, core::Unresolved>) -> FlagLookup {
         match r {
             Ok(d) => FlagLookup::Resolved { details: FlagDetails::from_core(d) },
-            Err(u) => FlagLookup::Unresolved { key: key.to_owned(), why: Unresolved::from_core(u), error_code: u.error_code() },
+            Err(u) => FlagLookup::Unresolved { key: key.to_owned(), why: Unresolved::from_core(u) },
         }
     }
 }

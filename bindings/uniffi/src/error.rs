@@ -35,7 +35,7 @@ pub enum HogFlagsError {
     InvalidJson { reason: String },
     /// A client's configuration is not usable (empty key, bad host, a `phc_` key as the secret, …).
     #[error("invalid configuration: {reason}")]
-    InvalidConfig { reason: String },
+    InvalidConfig { code: String, reason: String },
     /// Fetching definitions failed (`code`: `unauthorized`, `forbidden`, `quota_limited`,
     /// `rate_limited`, `server_error`, `timeout`, `connection_error`, `malformed_body`, …); the client
     /// keeps its last good definitions.
@@ -55,7 +55,7 @@ pub enum HogFlagsError {
     #[error("{reason}")]
     NotReady { reason: String },
     /// A call the client's mode or thread does not allow (`code`: `not_manual`, `inside_async_runtime`,
-    /// `runtime`, `remote_unavailable`).
+    /// `runtime`, `on_driver_thread`, `remote_disabled`).
     #[error("{reason}")]
     Usage { code: String, reason: String },
     /// A bug in hogflags: please report it.

@@ -94,7 +94,8 @@ pub enum RemoteError {
 
 impl RemoteError {
     /// The `$feature_flag_error` code of PostHog's SDKs (`timeout`, `connection_error`, `api_error_500`,
-    /// `quota_limited`, `unknown_error`).
+    /// `quota_limited`, `unknown_error` for a malformed answer), and hogflags' own for calls that were not
+    /// made: `interrupted`, `on_driver_thread`, `shut_down`, `remote_disabled`.
     pub fn code(&self) -> String {
         match self {
             RemoteError::Timeout => "timeout".into(),
@@ -102,7 +103,10 @@ impl RemoteError {
             RemoteError::Status { status } => format!("api_error_{status}"),
             RemoteError::QuotaLimited => "quota_limited".into(),
             RemoteError::Interrupted => "interrupted".into(),
-            _ => "unknown_error".into(),
+            RemoteError::Malformed(_) => "unknown_error".into(),
+            RemoteError::OnDriverThread => "on_driver_thread".into(),
+            RemoteError::ShutDown => "shut_down".into(),
+            RemoteError::Disabled => "remote_disabled".into(),
         }
     }
 

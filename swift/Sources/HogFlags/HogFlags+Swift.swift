@@ -386,13 +386,13 @@ extension FlagLookup {
     public var key: String {
         switch self {
         case let .resolved(details): return details.key
-        case let .unresolved(key, _, _): return key
+        case let .unresolved(key, _): return key
         }
     }
     public var details: FlagDetails? { if case let .resolved(d) = self { return d } else { return nil } }
     public var value: FlagValue? { details?.value }
     /// Why the flag did not resolve, or `nil` when it did.
-    public var why: Unresolved? { if case let .unresolved(_, why, _) = self { return why } else { return nil } }
+    public var why: Unresolved? { if case let .unresolved(_, why) = self { return why } else { return nil } }
 }
 
 /// Runs blocking work off the caller's thread and resumes the task with its result.

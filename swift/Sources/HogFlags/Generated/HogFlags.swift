@@ -3741,6 +3741,98 @@ public func FfiConverterTypeTickOutcome_lower(_ value: TickOutcome) -> RustBuffe
 
 
 /**
+ * Why a client has no value for a flag: the core's one shape (`kind`, `detail`, `error_code`,
+ * `message`), as every binding has it.
+ */
+public struct Unresolved: Equatable, Hashable {
+    /**
+     * An inconclusive kind (`missing_property`, `missing_cohort`, `unknown_flag`, …), or
+     * `flag_missing`, `evaluation_failed`, `quota_limited`, `remote_error`, `not_loaded`.
+     */
+    public var kind: String
+    /**
+     * The missing property (cohort, dependency, …), or the error's code for `remote_error`.
+     */
+    public var detail: String?
+    /**
+     * The `$feature_flag_error` code PostHog's events use for this outcome.
+     */
+    public var errorCode: String?
+    /**
+     * A sentence saying why.
+     */
+    public var message: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * An inconclusive kind (`missing_property`, `missing_cohort`, `unknown_flag`, …), or
+         * `flag_missing`, `evaluation_failed`, `quota_limited`, `remote_error`, `not_loaded`.
+         */kind: String, 
+        /**
+         * The missing property (cohort, dependency, …), or the error's code for `remote_error`.
+         */detail: String?, 
+        /**
+         * The `$feature_flag_error` code PostHog's events use for this outcome.
+         */errorCode: String?, 
+        /**
+         * A sentence saying why.
+         */message: String) {
+        self.kind = kind
+        self.detail = detail
+        self.errorCode = errorCode
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Unresolved: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUnresolved: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Unresolved {
+        return
+            try Unresolved(
+                kind: FfiConverterString.read(from: &buf), 
+                detail: FfiConverterOptionString.read(from: &buf), 
+                errorCode: FfiConverterOptionString.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Unresolved, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.detail, into: &buf)
+        FfiConverterOptionString.write(value.errorCode, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUnresolved_lift(_ buf: RustBuffer) throws -> Unresolved {
+    return try FfiConverterTypeUnresolved.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUnresolved_lower(_ value: Unresolved) -> RustBuffer {
+    return FfiConverterTypeUnresolved.lower(value)
+}
+
+
+/**
  * Who drives polling and refreshes.
  */
 
@@ -3823,7 +3915,7 @@ public enum FlagLookup: Equatable, Hashable {
     
     case resolved(details: FlagDetails
     )
-    case unresolved(key: String, why: Unresolved, errorCode: String?
+    case unresolved(key: String, why: Unresolved
     )
 
 
@@ -3849,7 +3941,7 @@ public struct FfiConverterTypeFlagLookup: FfiConverterRustBuffer {
         case 1: return .resolved(details: try FfiConverterTypeFlagDetails.read(from: &buf)
         )
         
-        case 2: return .unresolved(key: try FfiConverterString.read(from: &buf), why: try FfiConverterTypeUnresolved.read(from: &buf), errorCode: try FfiConverterOptionString.read(from: &buf)
+        case 2: return .unresolved(key: try FfiConverterString.read(from: &buf), why: try FfiConverterTypeUnresolved.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -3865,11 +3957,10 @@ public struct FfiConverterTypeFlagLookup: FfiConverterRustBuffer {
             FfiConverterTypeFlagDetails.write(details, into: &buf)
             
         
-        case let .unresolved(key,why,errorCode):
+        case let .unresolved(key,why):
             writeInt(&buf, Int32(2))
             FfiConverterString.write(key, into: &buf)
             FfiConverterTypeUnresolved.write(why, into: &buf)
-            FfiConverterOptionString.write(errorCode, into: &buf)
             
         }
     }
@@ -4184,7 +4275,7 @@ enum HogFlagsError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     /**
      * A client's configuration is not usable (empty key, bad host, a `phc_` key as the secret, …).
      */
-    case InvalidConfig(reason: String
+    case InvalidConfig(code: String, reason: String
     )
     /**
      * Fetching definitions failed (`code`: `unauthorized`, `forbidden`, `quota_limited`,
@@ -4215,7 +4306,7 @@ enum HogFlagsError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     )
     /**
      * A call the client's mode or thread does not allow (`code`: `not_manual`, `inside_async_runtime`,
-     * `runtime`, `remote_unavailable`).
+     * `runtime`, `on_driver_thread`, `remote_disabled`).
      */
     case Usage(code: String, reason: String
     )
@@ -4286,6 +4377,7 @@ public struct FfiConverterTypeHogFlagsError: FfiConverterRustBuffer {
             reason: try FfiConverterString.read(from: &buf)
             )
         case 7: return .InvalidConfig(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 8: return .Definitions(
@@ -4355,8 +4447,9 @@ public struct FfiConverterTypeHogFlagsError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InvalidConfig(reason):
+        case let .InvalidConfig(code,reason):
             writeInt(&buf, Int32(7))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
@@ -4795,128 +4888,6 @@ public func FfiConverterTypeReasonCode_lift(_ buf: RustBuffer) throws -> ReasonC
 #endif
 public func FfiConverterTypeReasonCode_lower(_ value: ReasonCode) -> RustBuffer {
     return FfiConverterTypeReasonCode.lower(value)
-}
-
-
-
-/**
- * Why a client has no value for a flag.
- */
-
-public enum Unresolved: Equatable, Hashable {
-    
-    /**
-     * Local evaluation could not decide and `/flags` was not asked (only local, or fallback off).
-     */
-    case inconclusive(kind: InconclusiveKind, detail: String?
-    )
-    /**
-     * `/flags` answered without this flag (unknown key or inactive flag).
-     */
-    case flagMissing
-    /**
-     * `/flags` answered with this flag marked failed: the server could not evaluate it.
-     */
-    case evaluationFailed
-    /**
-     * `/flags` reported the project over its quota.
-     */
-    case quotaLimited
-    /**
-     * `/flags` could not be asked or did not answer.
-     */
-    case remote(error: ErrorInfo
-    )
-    /**
-     * Remote mode: no flags loaded yet (no cache, no successful refresh).
-     */
-    case notLoaded
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Unresolved: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeUnresolved: FfiConverterRustBuffer {
-    typealias SwiftType = Unresolved
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Unresolved {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .inconclusive(kind: try FfiConverterTypeInconclusiveKind.read(from: &buf), detail: try FfiConverterOptionString.read(from: &buf)
-        )
-        
-        case 2: return .flagMissing
-        
-        case 3: return .evaluationFailed
-        
-        case 4: return .quotaLimited
-        
-        case 5: return .remote(error: try FfiConverterTypeErrorInfo.read(from: &buf)
-        )
-        
-        case 6: return .notLoaded
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Unresolved, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case let .inconclusive(kind,detail):
-            writeInt(&buf, Int32(1))
-            FfiConverterTypeInconclusiveKind.write(kind, into: &buf)
-            FfiConverterOptionString.write(detail, into: &buf)
-            
-        
-        case .flagMissing:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .evaluationFailed:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .quotaLimited:
-            writeInt(&buf, Int32(4))
-        
-        
-        case let .remote(error):
-            writeInt(&buf, Int32(5))
-            FfiConverterTypeErrorInfo.write(error, into: &buf)
-            
-        
-        case .notLoaded:
-            writeInt(&buf, Int32(6))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeUnresolved_lift(_ buf: RustBuffer) throws -> Unresolved {
-    return try FfiConverterTypeUnresolved.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeUnresolved_lower(_ value: Unresolved) -> RustBuffer {
-    return FfiConverterTypeUnresolved.lower(value)
 }
 
 
@@ -5389,6 +5360,32 @@ fileprivate struct FfiConverterDictionaryStringTypeFlagDetails: FfiConverterRust
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterDictionaryStringTypeUnresolved: FfiConverterRustBuffer {
+    public static func write(_ value: [String: Unresolved], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for (key, value) in value {
+            FfiConverterString.write(key, into: &buf)
+            FfiConverterTypeUnresolved.write(value, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String: Unresolved] {
+        let len: Int32 = try readInt(&buf)
+        var dict = [String: Unresolved]()
+        dict.reserveCapacity(Int(len))
+        for _ in 0..<len {
+            let key = try FfiConverterString.read(from: &buf)
+            let value = try FfiConverterTypeUnresolved.read(from: &buf)
+            dict[key] = value
+        }
+        return dict
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterDictionaryStringTypeFlagValue: FfiConverterRustBuffer {
     public static func write(_ value: [String: FlagValue], into buf: inout [UInt8]) {
         let len = Int32(value.count)
@@ -5432,32 +5429,6 @@ fileprivate struct FfiConverterDictionaryStringTypeJsonValue: FfiConverterRustBu
         for _ in 0..<len {
             let key = try FfiConverterString.read(from: &buf)
             let value = try FfiConverterTypeJsonValue.read(from: &buf)
-            dict[key] = value
-        }
-        return dict
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterDictionaryStringTypeUnresolved: FfiConverterRustBuffer {
-    public static func write(_ value: [String: Unresolved], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for (key, value) in value {
-            FfiConverterString.write(key, into: &buf)
-            FfiConverterTypeUnresolved.write(value, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String: Unresolved] {
-        let len: Int32 = try readInt(&buf)
-        var dict = [String: Unresolved]()
-        dict.reserveCapacity(Int(len))
-        for _ in 0..<len {
-            let key = try FfiConverterString.read(from: &buf)
-            let value = try FfiConverterTypeUnresolved.read(from: &buf)
             dict[key] = value
         }
         return dict

@@ -5549,6 +5549,71 @@ public object FfiConverterTypeTickOutcome: FfiConverterRustBuffer<TickOutcome> {
 
 
 /**
+ * Why a client has no value for a flag: the core's one shape (`kind`, `detail`, `error_code`,
+ * `message`), as every binding has it.
+ */
+data class Unresolved (
+    /**
+     * An inconclusive kind (`missing_property`, `missing_cohort`, `unknown_flag`, …), or
+     * `flag_missing`, `evaluation_failed`, `quota_limited`, `remote_error`, `not_loaded`.
+     */
+    var `kind`: kotlin.String
+    , 
+    /**
+     * The missing property (cohort, dependency, …), or the error's code for `remote_error`.
+     */
+    var `detail`: kotlin.String?
+    , 
+    /**
+     * The `$feature_flag_error` code PostHog's events use for this outcome.
+     */
+    var `errorCode`: kotlin.String?
+    , 
+    /**
+     * A sentence saying why.
+     */
+    var `message`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeUnresolved: FfiConverterRustBuffer<Unresolved> {
+    override fun read(buf: ByteBuffer): Unresolved {
+        return Unresolved(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Unresolved) = (
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterOptionalString.allocationSize(value.`detail`) +
+            FfiConverterOptionalString.allocationSize(value.`errorCode`) +
+            FfiConverterString.allocationSize(value.`message`)
+    )
+
+    override fun write(value: Unresolved, buf: ByteBuffer) {
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterOptionalString.write(value.`detail`, buf)
+            FfiConverterOptionalString.write(value.`errorCode`, buf)
+            FfiConverterString.write(value.`message`, buf)
+    }
+}
+
+
+
+/**
  * Who drives polling and refreshes.
  */
 
@@ -5607,8 +5672,7 @@ sealed class FlagLookup {
     
     data class Unresolved(
         val `key`: kotlin.String, 
-        val `why`: com.posthog.hogflags.Unresolved, 
-        val `errorCode`: kotlin.String?) : FlagLookup()
+        val `why`: com.posthog.hogflags.Unresolved) : FlagLookup()
         
     {
         
@@ -5638,7 +5702,6 @@ public object FfiConverterTypeFlagLookup : FfiConverterRustBuffer<FlagLookup>{
             2 -> FlagLookup.Unresolved(
                 FfiConverterString.read(buf),
                 FfiConverterTypeUnresolved.read(buf),
-                FfiConverterOptionalString.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
@@ -5658,7 +5721,6 @@ public object FfiConverterTypeFlagLookup : FfiConverterRustBuffer<FlagLookup>{
                 4UL
                 + FfiConverterString.allocationSize(value.`key`)
                 + FfiConverterTypeUnresolved.allocationSize(value.`why`)
-                + FfiConverterOptionalString.allocationSize(value.`errorCode`)
             )
         }
     }
@@ -5674,7 +5736,6 @@ public object FfiConverterTypeFlagLookup : FfiConverterRustBuffer<FlagLookup>{
                 buf.putInt(2)
                 FfiConverterString.write(value.`key`, buf)
                 FfiConverterTypeUnresolved.write(value.`why`, buf)
-                FfiConverterOptionalString.write(value.`errorCode`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -6017,10 +6078,12 @@ sealed class HogFlagsException: kotlin.Exception() {
      */
     class InvalidConfig(
         
+        val `code`: kotlin.String, 
+        
         val `reason`: kotlin.String
         ) : HogFlagsException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "code=${ `code` }, reason=${ `reason` }"
     }
     
     /**
@@ -6085,7 +6148,7 @@ sealed class HogFlagsException: kotlin.Exception() {
     
     /**
      * A call the client's mode or thread does not allow (`code`: `not_manual`, `inside_async_runtime`,
-     * `runtime`, `remote_unavailable`).
+     * `runtime`, `on_driver_thread`, `remote_disabled`).
      */
     class Usage(
         
@@ -6159,6 +6222,7 @@ public object FfiConverterTypeHogFlagsError : FfiConverterRustBuffer<HogFlagsExc
                 )
             7 -> HogFlagsException.InvalidConfig(
                 FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
                 )
             8 -> HogFlagsException.Definitions(
                 FfiConverterString.read(buf),
@@ -6224,6 +6288,7 @@ public object FfiConverterTypeHogFlagsError : FfiConverterRustBuffer<HogFlagsExc
             is HogFlagsException.InvalidConfig -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is HogFlagsException.Definitions -> (
@@ -6303,6 +6368,7 @@ public object FfiConverterTypeHogFlagsError : FfiConverterRustBuffer<HogFlagsExc
             }
             is HogFlagsException.InvalidConfig -> {
                 buf.putInt(7)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -6680,170 +6746,6 @@ public object FfiConverterTypeReasonCode: FfiConverterRustBuffer<ReasonCode> {
 
     override fun write(value: ReasonCode, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * Why a client has no value for a flag.
- */
-sealed class Unresolved {
-    
-    /**
-     * Local evaluation could not decide and `/flags` was not asked (only local, or fallback off).
-     */
-    data class Inconclusive(
-        val `kind`: com.posthog.hogflags.InconclusiveKind, 
-        val `detail`: kotlin.String?) : Unresolved()
-        
-    {
-        
-
-        companion object
-    }
-    
-    /**
-     * `/flags` answered without this flag (unknown key or inactive flag).
-     */
-    object FlagMissing : Unresolved()
-    
-    
-    /**
-     * `/flags` answered with this flag marked failed: the server could not evaluate it.
-     */
-    object EvaluationFailed : Unresolved()
-    
-    
-    /**
-     * `/flags` reported the project over its quota.
-     */
-    object QuotaLimited : Unresolved()
-    
-    
-    /**
-     * `/flags` could not be asked or did not answer.
-     */
-    data class Remote(
-        val `error`: com.posthog.hogflags.ErrorInfo) : Unresolved()
-        
-    {
-        
-
-        companion object
-    }
-    
-    /**
-     * Remote mode: no flags loaded yet (no cache, no successful refresh).
-     */
-    object NotLoaded : Unresolved()
-    
-    
-
-    
-
-    
-    
-
-
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeUnresolved : FfiConverterRustBuffer<Unresolved>{
-    override fun read(buf: ByteBuffer): Unresolved {
-        return when(buf.getInt()) {
-            1 -> Unresolved.Inconclusive(
-                FfiConverterTypeInconclusiveKind.read(buf),
-                FfiConverterOptionalString.read(buf),
-                )
-            2 -> Unresolved.FlagMissing
-            3 -> Unresolved.EvaluationFailed
-            4 -> Unresolved.QuotaLimited
-            5 -> Unresolved.Remote(
-                FfiConverterTypeErrorInfo.read(buf),
-                )
-            6 -> Unresolved.NotLoaded
-            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
-        }
-    }
-
-    override fun allocationSize(value: Unresolved): ULong = when(value) {
-        is Unresolved.Inconclusive -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterTypeInconclusiveKind.allocationSize(value.`kind`)
-                + FfiConverterOptionalString.allocationSize(value.`detail`)
-            )
-        }
-        is Unresolved.FlagMissing -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-        is Unresolved.EvaluationFailed -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-        is Unresolved.QuotaLimited -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-        is Unresolved.Remote -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterTypeErrorInfo.allocationSize(value.`error`)
-            )
-        }
-        is Unresolved.NotLoaded -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-    }
-
-    override fun write(value: Unresolved, buf: ByteBuffer) {
-        when(value) {
-            is Unresolved.Inconclusive -> {
-                buf.putInt(1)
-                FfiConverterTypeInconclusiveKind.write(value.`kind`, buf)
-                FfiConverterOptionalString.write(value.`detail`, buf)
-                Unit
-            }
-            is Unresolved.FlagMissing -> {
-                buf.putInt(2)
-                Unit
-            }
-            is Unresolved.EvaluationFailed -> {
-                buf.putInt(3)
-                Unit
-            }
-            is Unresolved.QuotaLimited -> {
-                buf.putInt(4)
-                Unit
-            }
-            is Unresolved.Remote -> {
-                buf.putInt(5)
-                FfiConverterTypeErrorInfo.write(value.`error`, buf)
-                Unit
-            }
-            is Unresolved.NotLoaded -> {
-                buf.putInt(6)
-                Unit
-            }
-        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 }
 
@@ -7453,6 +7355,45 @@ public object FfiConverterMapStringTypeFlagDetails: FfiConverterRustBuffer<Map<k
 /**
  * @suppress
  */
+public object FfiConverterMapStringTypeUnresolved: FfiConverterRustBuffer<Map<kotlin.String, Unresolved>> {
+    override fun read(buf: ByteBuffer): Map<kotlin.String, Unresolved> {
+        val len = buf.getInt()
+        return buildMap<kotlin.String, Unresolved>(len) {
+            repeat(len) {
+                val k = FfiConverterString.read(buf)
+                val v = FfiConverterTypeUnresolved.read(buf)
+                this[k] = v
+            }
+        }
+    }
+
+    override fun allocationSize(value: Map<kotlin.String, Unresolved>): ULong {
+        val spaceForMapSize = 4UL
+        val spaceForChildren = value.map { (k, v) ->
+            FfiConverterString.allocationSize(k) +
+            FfiConverterTypeUnresolved.allocationSize(v)
+        }.sum()
+        return spaceForMapSize + spaceForChildren
+    }
+
+    override fun write(value: Map<kotlin.String, Unresolved>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        // The parens on `(k, v)` here ensure we're calling the right method,
+        // which is important for compatibility with older android devices.
+        // Ref https://blog.danlew.net/2017/03/16/kotlin-puzzler-whose-line-is-it-anyways/
+        value.forEach { (k, v) ->
+            FfiConverterString.write(k, buf)
+            FfiConverterTypeUnresolved.write(v, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterMapStringTypeFlagValue: FfiConverterRustBuffer<Map<kotlin.String, FlagValue>> {
     override fun read(buf: ByteBuffer): Map<kotlin.String, FlagValue> {
         val len = buf.getInt()
@@ -7521,45 +7462,6 @@ public object FfiConverterMapStringTypeJsonValue: FfiConverterRustBuffer<Map<kot
         value.forEach { (k, v) ->
             FfiConverterString.write(k, buf)
             FfiConverterTypeJsonValue.write(v, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterMapStringTypeUnresolved: FfiConverterRustBuffer<Map<kotlin.String, Unresolved>> {
-    override fun read(buf: ByteBuffer): Map<kotlin.String, Unresolved> {
-        val len = buf.getInt()
-        return buildMap<kotlin.String, Unresolved>(len) {
-            repeat(len) {
-                val k = FfiConverterString.read(buf)
-                val v = FfiConverterTypeUnresolved.read(buf)
-                this[k] = v
-            }
-        }
-    }
-
-    override fun allocationSize(value: Map<kotlin.String, Unresolved>): ULong {
-        val spaceForMapSize = 4UL
-        val spaceForChildren = value.map { (k, v) ->
-            FfiConverterString.allocationSize(k) +
-            FfiConverterTypeUnresolved.allocationSize(v)
-        }.sum()
-        return spaceForMapSize + spaceForChildren
-    }
-
-    override fun write(value: Map<kotlin.String, Unresolved>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        // The parens on `(k, v)` here ensure we're calling the right method,
-        // which is important for compatibility with older android devices.
-        // Ref https://blog.danlew.net/2017/03/16/kotlin-puzzler-whose-line-is-it-anyways/
-        value.forEach { (k, v) ->
-            FfiConverterString.write(k, buf)
-            FfiConverterTypeUnresolved.write(v, buf)
         }
     }
 }
