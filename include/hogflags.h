@@ -841,8 +841,8 @@ enum hf_status hf_client_config_set_on_definitions_updated(struct hf_client_conf
 
 /**
  * Creates a client from a configuration (copied: the config can be freed right after). Validates the
- * configuration (`HF_ERR_CLIENT` with the reason: empty key, wrong kind of secret key, bad
- * host), loads the disk cache if one is set, and in background mode starts polling at once; it does not
+ * configuration (`HF_ERR_CLIENT` with the reason and `hf_last_error_code()` `config`: empty key,
+ * wrong kind of secret key, bad host), loads the disk cache if one is set, and in background mode starts polling at once; it does not
  * wait for the first fetch (see `hf_client_wait_until_ready`). Without a secret key nothing is polled
  * and every flag is evaluated by `/flags`. On success `*out_client` owns the client
  * (free it with `hf_client_free`).
@@ -1023,6 +1023,16 @@ const char *hf_version(void);
  * Thread safety: each thread has its own last error.
  */
 const char *hf_last_error(void);
+
+/**
+ * The code of the most recent failed call on the calling thread when it returned `HF_ERR_CLIENT`: the
+ * core's short code of the client error, the same in every binding (`config` for unusable settings,
+ * `unauthorized`, `timeout`, `rate_limited`, `shut_down`, …); `""` for other failures. Never NULL; valid
+ * until the next failing call on the same thread; do not free it.
+ *
+ * Thread safety: each thread has its own last error.
+ */
+const char *hf_last_error_code(void);
 
 /**
  * The name of a status code (`"HF_OK"`, `"HF_ERR_INVALID_JSON"`, ...), `"HF_ERR_UNKNOWN"` for a value

@@ -166,7 +166,7 @@ fn c_text(s: &str) -> CString {
 
 
 fn client_failure(e: &ClientError) -> Failure {
-    Failure::new(hf_status::HF_ERR_CLIENT, e.to_string())
+    Failure { code: Some(e.code().to_owned()), ..Failure::new(hf_status::HF_ERR_CLIENT, e.to_string()) }
 }
 
 fn flag_options(options: i32) -> Result<FlagOptions, Failure> {
@@ -479,8 +479,8 @@ fn call_json(cb: &JsonCb, value: &Value) {
 }
 
 /// Creates a client from a configuration (copied: the config can be freed right after). Validates the
-/// configuration (`HF_ERR_CLIENT` with the reason: empty key, wrong kind of secret key, bad
-/// host), loads the disk cache if one is set, and in background mode starts polling at once; it does not
+/// configuration (`HF_ERR_CLIENT` with the reason and `hf_last_error_code()` `config`: empty key,
+/// wrong kind of secret key, bad host), loads the disk cache if one is set, and in background mode starts polling at once; it does not
 /// wait for the first fetch (see `hf_client_wait_until_ready`). Without a secret key nothing is polled
 /// and every flag is evaluated by `/flags`. On success `*out_client` owns the client
 /// (free it with `hf_client_free`).
@@ -553,7 +553,8 @@ pub unsafe extern "C" fn hf_client_wait_until_ready(client: *const hf_client, ti
         let c = client_arg(client)?;
         c.client.wait_until_ready(ms(timeout_ms)).map_err(|e| match e {
             WaitError::Timeout { .. } => Failure::new(hf_status::HF_ERR_TIMEOUT, e.to_string()),
-            _ => Failure::new(hf_status::HF_ERR_CLIENT, e.to_string()),
+            WaitError::Failed(e) => client_failure(&e),
+            WaitError::ShutDown => client_failure(&ClientError::ShutDown),
         })
     })
 }

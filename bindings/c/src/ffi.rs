@@ -13,11 +13,13 @@ use crate::types::{hf_property, hf_property_kind, hf_status};
 pub(crate) struct Failure {
     pub(crate) status: hf_status,
     pub(crate) message: String,
+    /// The core's error code of an `HF_ERR_CLIENT` failure (see `hf_last_error_code`).
+    pub(crate) code: Option<String>,
 }
 
 impl Failure {
     pub(crate) fn new(status: hf_status, message: impl Into<String>) -> Failure {
-        Failure { status, message: message.into() }
+        Failure { status, message: message.into(), code: None }
     }
     pub(crate) fn null(what: &str) -> Failure {
         Failure::new(hf_status::HF_ERR_NULL_ARGUMENT, format!("{what} is NULL"))
@@ -29,13 +31,30 @@ impl Failure {
 
 thread_local! {
     static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
+    static LAST_ERROR_CODE: RefCell<Option<CString>> = const { RefCell::new(None) };
 }
 
 pub(crate) fn set_last_error(message: String) {
+    set_last_error_with_code(message, None);
+}
+
+fn set_last_error_with_code(message: String, code: Option<String>) {
     // A message can only contain a NUL if some input did; keep the text readable instead of dropping it.
     let c = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+    let code = code.and_then(|k| CString::new(k).ok());
     // `try_with` fails only while the thread is being torn down; there is nobody to tell then.
     let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = Some(c));
+    let _ = LAST_ERROR_CODE.try_with(|slot| *slot.borrow_mut() = code);
+}
+
+/// Pointer to this thread's last error code, or to "" when the last failure had none.
+pub(crate) fn last_error_code_ptr() -> *const c_char {
+    static EMPTY: &CStr = c"";
+    LAST_ERROR_CODE
+        .try_with(|slot| slot.borrow().as_ref().map(|c| c.as_ptr()))
+        .ok()
+        .flatten()
+        .unwrap_or(EMPTY.as_ptr())
 }
 
 /// Pointer to this thread's last error message, or to "" when there is none.
@@ -53,7 +72,7 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> hf_status {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => hf_status::HF_OK,
         Ok(Err(failure)) => {
-            set_last_error(failure.message);
+            set_last_error_with_code(failure.message, failure.code);
             failure.status
         }
         Err(payload) => {

@@ -25,6 +25,17 @@ pub extern "C" fn hf_last_error() -> *const c_char {
     last_error_ptr()
 }
 
+/// The code of the most recent failed call on the calling thread when it returned `HF_ERR_CLIENT`: the
+/// core's short code of the client error, the same in every binding (`config` for unusable settings,
+/// `unauthorized`, `timeout`, `rate_limited`, `shut_down`, …); `""` for other failures. Never NULL; valid
+/// until the next failing call on the same thread; do not free it.
+///
+/// Thread safety: each thread has its own last error.
+#[no_mangle]
+pub extern "C" fn hf_last_error_code() -> *const c_char {
+    crate::ffi::last_error_code_ptr()
+}
+
 /// The name of a status code (`"HF_OK"`, `"HF_ERR_INVALID_JSON"`, ...), `"HF_ERR_UNKNOWN"` for a value
 /// that is not one. A static string: never NULL, never freed.
 ///

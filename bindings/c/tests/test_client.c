@@ -3,7 +3,9 @@
  * errors and their callbacks, manual driver, logging, threads, shutdown. Prints one line per failure and
  * ends with "N passed, N failed".
  *
- * Usage: test_client <path to hogflags-test-server> */
+ * Then the client conformance corpus (tests/client/cases.json, see client_corpus.h).
+ *
+ * Usage: test_client <path to hogflags-test-server> <path to tests/client/cases.json> */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -223,6 +225,8 @@ static hf_client_config *base_config(const char *secret) {
   hf_client_config_set_use_system_proxy(cfg, 0);
   return cfg;
 }
+
+#include "client_corpus.h"
 
 static hf_client *client; /* the shared background client of most tests (polls rarely: tests reload) */
 
@@ -750,6 +754,8 @@ int main(int argc, char **argv) {
     RUN(t_shutdown);
   }
   hf_set_log_callback(NULL, NULL, 0);
+  if (argc > 2) run_client_corpus(argv[2]);
+  else record("client corpus", fail("no corpus path given"));
   stop_server();
   printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
