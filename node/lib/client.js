@@ -9,23 +9,23 @@ const native = require('./native.js')
 const { HogflagsError, rethrow, checkKey, checkDistinctId, checkOptions, describe, put, read } = require('./common.js')
 
 const CLIENT_OPTIONS = {
-  // hogflags name: [accepted names (first wins), type]
-  secretKey: [['secretKey', 'personalApiKey'], 'string'],
+  // the core's setting (hogflags::client::Settings): [accepted names (first wins), type]
+  secret_key: [['secretKey', 'personalApiKey'], 'string'],
   host: [['host'], 'string'],
-  pollIntervalMs: [['pollInterval', 'featureFlagsPollingInterval'], 'ms'],
-  definitionsTimeoutMs: [['definitionsTimeout'], 'ms'],
-  remoteTimeoutMs: [['remoteTimeout', 'featureFlagsRequestTimeoutMs'], 'ms'],
-  onlyEvaluateLocally: [['onlyEvaluateLocally', 'strictLocalEvaluation'], 'boolean'],
-  fallbackToRemote: [['fallbackToRemote'], 'boolean'],
-  cachePath: [['cachePath'], 'string'],
-  maxBackoffMs: [['maxBackoff'], 'ms'],
-  maxRetryAfterMs: [['maxRetryAfter'], 'ms'],
+  poll_interval_ms: [['pollInterval', 'featureFlagsPollingInterval'], 'ms'],
+  definitions_timeout_ms: [['definitionsTimeout'], 'ms'],
+  remote_timeout_ms: [['remoteTimeout', 'featureFlagsRequestTimeoutMs'], 'ms'],
+  only_evaluate_locally: [['onlyEvaluateLocally', 'strictLocalEvaluation'], 'boolean'],
+  fallback_to_remote: [['fallbackToRemote'], 'boolean'],
+  cache_path: [['cachePath'], 'string'],
+  max_backoff_ms: [['maxBackoff'], 'ms'],
+  max_retry_after_ms: [['maxRetryAfter'], 'ms'],
   jitter: [['jitter'], 'number'],
-  dedupeCapacity: [['dedupeCapacity'], 'number'],
-  useSystemProxy: [['useSystemProxy'], 'boolean'],
-  userAgent: [['userAgent'], 'string'],
-  evaluationContexts: [['evaluationContexts', 'evaluationEnvironments'], 'strings'],
-  disableGeoip: [['disableGeoip'], 'boolean'],
+  dedupe_capacity: [['dedupeCapacity'], 'number'],
+  use_system_proxy: [['useSystemProxy'], 'boolean'],
+  user_agent: [['userAgent'], 'string'],
+  evaluation_contexts: [['evaluationContexts', 'evaluationEnvironments'], 'strings'],
+  disable_geoip: [['disableGeoip'], 'boolean'],
 }
 const CALLBACKS = { onFeatureFlagCalled: 'flag_called', onError: 'error', onDefinitionsUpdated: 'definitions_updated' }
 
@@ -42,13 +42,17 @@ function nativeOptions(options) {
     if (!ok) throw new TypeError(`${alias} must be ${type === 'ms' ? 'a number of milliseconds' : type === 'number' ? 'a non-negative number' : type === 'strings' ? 'an array of strings' : `a ${type}`}, got ${describe(v)}`)
     out[name] = v
   }
-  out.events = []
+  return out
+}
+
+function callbackKinds(options) {
+  const kinds = []
   for (const [name, kind] of Object.entries(CALLBACKS)) {
     if (options[name] === undefined || options[name] === null) continue
     if (typeof options[name] !== 'function') throw new TypeError(`${name} must be a function, got ${describe(options[name])}`)
-    out.events.push(kind)
+    kinds.push(kind)
   }
-  return out
+  return kinds
 }
 
 /** An error reported by the client (polling, reload, remote evaluation); `code` is a stable short code. */
@@ -109,9 +113,10 @@ class FlagsClient {
     if (typeof projectApiKey !== 'string') throw new TypeError(`projectApiKey must be a string, got ${describe(projectApiKey)}`)
     const o = checkOptions(options)
     const opts = nativeOptions(o)
+    const events = callbackKinds(o)
     const callbacks = {}
     for (const name of Object.keys(CALLBACKS)) if (typeof o[name] === 'function') callbacks[CALLBACKS[name]] = o[name]
-    const dispatch = opts.events.length === 0 ? undefined : (message) => {
+    const dispatch = events.length === 0 ? undefined : (message) => {
       let m
       try {
         m = JSON.parse(message)
@@ -130,7 +135,7 @@ class FlagsClient {
     }
     let handle
     try {
-      handle = native.createClient(projectApiKey, JSON.stringify(opts), dispatch)
+      handle = native.createClient(projectApiKey, JSON.stringify(opts), events, dispatch)
     } catch (e) {
       rethrow(e)
     }

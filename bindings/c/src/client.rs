@@ -2,7 +2,6 @@
 //! events), configured through `hf_client_config`, with C callbacks (function pointer + `void *user_data`).
 
 use std::ffi::{c_char, c_void, CString};
-use std::sync::RwLock;
 use std::time::Duration;
 
 use hogflags_core::client::{
@@ -26,9 +25,6 @@ pub type hf_json_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, json: 
 pub type hf_error_fn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, code: *const c_char, message: *const c_char)>;
 
-/// Receives one log line of the library: `level` is 1 (error) to 5 (trace), `message` is borrowed for
-/// the duration of the call only and never contains an API key.
-pub type hf_log_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, level: i32, message: *const c_char)>;
 
 /// Options of `hf_client_get_flag*` and `hf_client_get_all_flags_json`, combined with `|`.
 #[repr(C)]
@@ -123,7 +119,7 @@ impl hf_flag {
 
 /// A C function pointer's `user_data`, handed back untouched on whatever thread the callback runs.
 #[derive(Clone, Copy)]
-struct UserData(*mut c_void);
+pub(crate) struct UserData(pub(crate) *mut c_void);
 // SAFETY: the library never dereferences it; the caller promises (documented) that its callback may be
 // called with it from the client's threads.
 unsafe impl Send for UserData {}
@@ -131,7 +127,7 @@ unsafe impl Sync for UserData {}
 
 impl UserData {
     /// Taking `self` makes closures capture the whole (`Send`) wrapper, not its raw-pointer field.
-    fn ptr(self) -> *mut c_void {
+    pub(crate) fn ptr(self) -> *mut c_void {
         self.0
     }
 }
@@ -160,7 +156,7 @@ pub struct hf_client {
     client: Client,
 }
 
-fn c_text(s: &str) -> CString {
+pub(crate) fn c_text(s: &str) -> CString {
     CString::new(s.replace('\0', "\\0")).unwrap_or_default()
 }
 
@@ -683,19 +679,11 @@ pub unsafe extern "C" fn hf_client_get_flag(
             }
         }
         out.write(f);
-        if let Some(v) = variant {
-            if v.len() + 1 > variant_buffer_size {
-                return Err(Failure::new(
-                    hf_status::HF_ERR_BUFFER_TOO_SMALL,
-                    format!("the variant needs {} bytes, the buffer has {variant_buffer_size}", v.len() + 1),
-                ));
-            }
-            std::ptr::copy_nonoverlapping(v.as_ptr().cast::<c_char>(), variant_buffer, v.len());
-            variant_buffer.add(v.len()).write(0);
-        } else if variant_buffer_size > 0 {
-            variant_buffer.write(0);
+        match variant {
+            Some(v) => crate::ffi::copy_text(v.as_ptr().cast(), v.len(), variant_buffer, variant_buffer_size),
+            None if variant_buffer_size > 0 => Ok(variant_buffer.write(0)),
+            None => Ok(()),
         }
-        Ok(())
     })
 }
 
@@ -808,62 +796,5 @@ pub unsafe extern "C" fn hf_client_status_json(client: *const hf_client, out_jso
         reset_out(out_json, "out_json")?;
         let v = client_arg(client)?.client.status().to_json();
         string_out(v.to_string(), out_json)
-    })
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Logging
-
-type LogCb = (unsafe extern "C" fn(*mut c_void, i32, *const c_char), UserData);
-
-static LOG_SINK: RwLock<Option<LogCb>> = RwLock::new(None);
-
-struct CLogger;
-
-impl log::Log for CLogger {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.target().starts_with("hogflags")
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        if !self.enabled(record.metadata()) {
-            return;
-        }
-        let sink = *LOG_SINK.read().unwrap_or_else(|p| p.into_inner());
-        if let Some((f, data)) = sink {
-            let text = c_text(&record.args().to_string());
-            // SAFETY: the host registered `f` to be called with its `user_data` and a borrowed C string.
-            unsafe { f(data.ptr(), record.level() as i32, text.as_ptr()) };
-        }
-    }
-    fn flush(&self) {}
-}
-
-static LOGGER: CLogger = CLogger;
-static LOGGER_INSTALLED: std::sync::Once = std::sync::Once::new();
-
-/// Sends the library's log lines (target `hogflags`) up to `max_level` (0 = off, 1 = error, 2 = warn,
-/// 3 = info, 4 = debug, 5 = trace) to `callback`, process-wide; NULL turns logging off. The callback may
-/// be called from any thread, including the background thread, at any time until it is replaced: it must
-/// be thread-safe, quick, and must not throw or longjmp. Log lines never contain API keys.
-///
-/// Thread safety: safe to call from any thread; the last call wins.
-#[no_mangle]
-pub unsafe extern "C" fn hf_set_log_callback(callback: hf_log_fn, user_data: *mut c_void, max_level: i32) -> hf_status {
-    guard(|| {
-        let level = match max_level {
-            0 => log::LevelFilter::Off,
-            1 => log::LevelFilter::Error,
-            2 => log::LevelFilter::Warn,
-            3 => log::LevelFilter::Info,
-            4 => log::LevelFilter::Debug,
-            5 => log::LevelFilter::Trace,
-            other => return Err(Failure::invalid(format!("max_level {other} is not 0..5"))),
-        };
-        let mut installed = Ok(());
-        LOGGER_INSTALLED.call_once(|| installed = log::set_logger(&LOGGER));
-        installed.map_err(|_| Failure::new(hf_status::HF_ERR_CLIENT, "another logger is already installed"))?;
-        *LOG_SINK.write().unwrap_or_else(|p| p.into_inner()) = callback.map(|f| (f, UserData(user_data)));
-        log::set_max_level(if callback.is_some() { level } else { log::LevelFilter::Off });
-        Ok(())
     })
 }

@@ -216,3 +216,22 @@ pub(crate) unsafe fn check_property(p: &hf_property) -> Result<(), Failure> {
         other => Err(Failure::invalid(format!("unknown property kind {other}"))),
     }
 }
+
+/// Copies `text` NUL-terminated into the caller's `buffer` of `size` bytes: `HF_ERR_BUFFER_TOO_SMALL`
+/// (nothing written) when it does not fit, `HF_ERR_NULL_ARGUMENT` for a NULL buffer that should hold it.
+///
+/// # Safety
+/// `buffer` is NULL or points to `size` writable bytes; `text` points to `len` readable bytes.
+pub(crate) unsafe fn copy_text(text: *const c_char, len: usize, buffer: *mut c_char, size: usize) -> Result<(), Failure> {
+    if size < len + 1 {
+        return Err(Failure::new(hf_status::HF_ERR_BUFFER_TOO_SMALL, format!("the variant needs {} bytes, the buffer has {size}", len + 1)));
+    }
+    if buffer.is_null() {
+        return Err(Failure::null("buffer"));
+    }
+    if len > 0 {
+        std::ptr::copy_nonoverlapping(text, buffer, len);
+    }
+    buffer.add(len).write(0);
+    Ok(())
+}

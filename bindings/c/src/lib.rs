@@ -21,6 +21,7 @@ mod types;
 mod engine;
 mod context;
 mod client;
+mod logging;
 mod misc;
 mod ffi;
 

@@ -100,20 +100,7 @@ pub unsafe extern "C" fn hf_result_copy_variant(
         if !out_len.is_null() {
             out_len.write(len);
         }
-        if buffer_size < len + 1 {
-            return Err(Failure::new(
-                hf_status::HF_ERR_BUFFER_TOO_SMALL,
-                format!("the variant needs {} bytes, the buffer has {buffer_size}", len + 1),
-            ));
-        }
-        if buffer.is_null() {
-            return Err(Failure::null("buffer"));
-        }
-        if len > 0 {
-            std::ptr::copy_nonoverlapping(ptr, buffer, len);
-        }
-        buffer.add(len).write(0);
-        Ok(())
+        crate::ffi::copy_text(ptr, len, buffer, buffer_size)
     })
 }
 

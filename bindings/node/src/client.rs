@@ -14,14 +14,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hogflags::client::{
-    outcome_json, AllOptions, AllStep, Client, ClientError, Config, FlagDetails, FlagOptions, FlagStep, Unresolved, WaitError,
+    outcome_json, AllOptions, AllStep, Client, ClientError, Config, FlagDetails, FlagOptions, FlagStep, Settings, Unresolved,
+    WaitError,
 };
 use hogflags::{EvaluationContext, FlagSnapshot};
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::convert::{self, CResult, ConvError, Env as RawEnv, JsVal};
@@ -32,31 +32,6 @@ const TAG: sys::napi_type_tag = sys::napi_type_tag {
     lower: 0x686f_6766_6c61_6773,
     upper: 0x636c_6965_6e74_0001,
 };
-
-/// The options the JS layer passes (already validated and renamed), as JSON.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Options {
-    secret_key: Option<String>,
-    host: Option<String>,
-    poll_interval_ms: Option<f64>,
-    definitions_timeout_ms: Option<f64>,
-    remote_timeout_ms: Option<f64>,
-    only_evaluate_locally: Option<bool>,
-    fallback_to_remote: Option<bool>,
-    cache_path: Option<String>,
-    max_backoff_ms: Option<f64>,
-    max_retry_after_ms: Option<f64>,
-    jitter: Option<f64>,
-    dedupe_capacity: Option<f64>,
-    use_system_proxy: Option<bool>,
-    user_agent: Option<String>,
-    evaluation_contexts: Option<Vec<String>>,
-    disable_geoip: Option<bool>,
-    /// Which callbacks the JS side has: `flag_called`, `error`, `definitions_updated`.
-    #[serde(default)]
-    events: Vec<String>,
-}
 
 fn ms(v: f64) -> Duration {
     Duration::from_secs_f64((v.max(0.0) / 1000.0).min(1e9))
@@ -205,20 +180,18 @@ fn client_error_json(e: &ClientError) -> Value {
 
 type Dispatch = ThreadsafeFunction<String, (), String, Status, false, true>;
 
-/// Creates a client (and starts polling). `options` is JSON (see `Options`); `dispatch(message)` receives
-/// `{"kind": "flag_called" | "error" | "definitions_updated", "data": …}` as JSON text, asynchronously on
-/// the JS thread, through a weak thread-safe function (it never keeps the process alive).
+/// Creates a client (and starts polling). `options` is the core's settings as JSON; `events` names the
+/// callbacks the JS side has (`flag_called`, `error`, `definitions_updated`); `dispatch(message)` receives
+/// `{"kind": …, "data": …}` as JSON text, asynchronously on the JS thread, through a weak thread-safe
+/// function (it never keeps the process alive).
 #[napi(ts_return_type = "object")]
 pub fn create_client(
     env: Env,
     project_api_key: String,
     options: String,
+    events: Vec<String>,
     dispatch: Option<Function<'_, String, ()>>,
 ) -> Result<RawValue> {
-    let opts: Options = match serde_json::from_str(&options) {
-        Ok(o) => o,
-        Err(e) => return run(&env, || Err(ConvError::type_error(format!("client options: {e}")))),
-    };
     let tsfn: Option<Arc<Dispatch>> = match dispatch {
         Some(f) => Some(Arc::new(
             f.build_threadsafe_function::<String>()
@@ -235,57 +208,17 @@ pub fn create_client(
             ThreadsafeFunctionCallMode::NonBlocking,
         );
     };
-    let mut config = Config::new(project_api_key);
-    if let Some(k) = opts.secret_key {
-        config = config.secret_key(k);
-    }
-    if let Some(h) = opts.host {
-        config = config.host(h);
-    }
-    if let Some(v) = opts.poll_interval_ms {
-        config = config.poll_interval(ms(v));
-    }
-    if let Some(v) = opts.definitions_timeout_ms {
-        config = config.definitions_timeout(ms(v));
-    }
-    if let Some(v) = opts.remote_timeout_ms {
-        config = config.remote_timeout(ms(v));
-    }
-    if let Some(v) = opts.only_evaluate_locally {
-        config = config.only_evaluate_locally(v);
-    }
-    if let Some(v) = opts.fallback_to_remote {
-        config = config.fallback_to_remote(v);
-    }
-    if let Some(p) = opts.cache_path {
-        config = config.cache_path(p);
-    }
-    if let Some(v) = opts.disable_geoip {
-        config = config.disable_geoip(v);
-    }
-    if let Some(v) = opts.evaluation_contexts {
-        config = config.evaluation_contexts(v);
-    }
-    if let Some(v) = opts.max_retry_after_ms {
-        config = config.max_retry_after(ms(v));
-    }
-    if let Some(v) = opts.max_backoff_ms {
-        config = config.max_backoff(ms(v));
-    }
-    if let Some(v) = opts.jitter {
-        config = config.jitter(v);
-    }
-    if let Some(v) = opts.dedupe_capacity {
-        config = config.dedupe_capacity(v.clamp(0.0, 1e9) as usize);
-    }
-    if let Some(v) = opts.use_system_proxy {
-        config = config.use_system_proxy(v);
-    }
-    if let Some(v) = opts.user_agent {
-        config = config.user_agent(v);
-    }
+    // The settings are the core's (`hogflags::client::Settings`, checked there); the JS layer renamed them.
+    let config = options
+        .parse::<Settings>()
+        .and_then(|settings| settings.apply(Config::new(project_api_key)))
+        .map_err(|e| e.to_json().to_string());
+    let mut config = match config {
+        Ok(c) => c,
+        Err(message) => return run(&env, || Err(ConvError::coded("HOGFLAGS_CLIENT_CONFIG", message))),
+    };
     if let Some(t) = &tsfn {
-        let wants = |k: &str| opts.events.iter().any(|e| e == k);
+        let wants = |k: &str| events.iter().any(|e| e == k);
         if wants("flag_called") {
             let t = t.clone();
             config = config.on_flag_called(move |e| send(&t, "flag_called", e.to_json()));

@@ -3,6 +3,7 @@
 //! definitions read (interned once per snapshot by [`Converter`]).
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use hogflags::{EvaluationContext, FlagSnapshot, Properties, PropertyKeys};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -274,5 +275,32 @@ pub fn key_text<'a>(key: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
     match key.cast::<PyString>() {
         Ok(s) => str_of(s),
         Err(_) => Err(PyTypeError::new_err(format!("flag key must be a str, not {}", type_name(key)))),
+    }
+}
+
+/// A number of seconds >= 0 as a `Duration`.
+pub(crate) fn seconds(value: f64, what: &str) -> PyResult<Duration> {
+    if value.is_finite() && (0.0..1e9).contains(&value) {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(PyValueError::new_err(format!("{what} must be a number of seconds >= 0, not {value}")))
+    }
+}
+
+/// A callback argument: `None` (or absent) or a callable.
+pub(crate) fn callable(cb: Option<Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Py<PyAny>>> {
+    match cb {
+        None => Ok(None),
+        Some(c) if c.is_none() => Ok(None),
+        Some(c) if c.is_callable() => Ok(Some(c.unbind())),
+        Some(c) => Err(PyTypeError::new_err(format!("{what} must be callable, not {}", type_name(&c)))),
+    }
+}
+
+/// A `str` argument as owned text.
+pub(crate) fn text_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
+    match obj.cast::<PyString>() {
+        Ok(s) => Ok(convert::str_of(s)?.to_owned()),
+        Err(_) => Err(PyTypeError::new_err(format!("{what} must be a str, not {}", type_name(obj)))),
     }
 }

@@ -9,22 +9,21 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 
 use hogflags::client::{
-    AllFlags, AllOptions, AllStep, Client, ClientError, Config, DefinitionsUpdate, DriverMode, FlagCalledEvent, FlagDetails,
+    AllFlags, AllOptions, AllStep, Client, ClientError, Config, DriverMode, FlagDetails,
     FlagOptions, FlagStep, Key, Unresolved as CoreUnresolved, WaitError,
 };
 use hogflags::FlagSnapshot;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyType};
 
-use crate::convert::{self, type_name};
-use crate::arguments::{flag_key_list, key_text, Args, Converter};
+use crate::convert;
+use crate::arguments::{callable, flag_key_list, key_text, seconds, text_arg, Args, Converter};
 use crate::boundary::{detached, guarded};
 use crate::engine::{FlagsEngine, DETACH_MIN_FLAGS};
 use crate::results::{payload_to_py, value_to_py};
@@ -53,53 +52,6 @@ fn client_error(py: Python<'_>, e: &ClientError) -> PyErr {
         Ok(obj) => PyErr::from_value(obj),
         Err(err) => err,
     }
-}
-
-fn seconds(value: f64, what: &str) -> PyResult<Duration> {
-    if value.is_finite() && (0.0..1e9).contains(&value) {
-        Ok(Duration::from_secs_f64(value))
-    } else {
-        Err(PyValueError::new_err(format!("{what} must be a number of seconds >= 0, not {value}")))
-    }
-}
-
-fn callable(cb: Option<Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Py<PyAny>>> {
-    match cb {
-        None => Ok(None),
-        Some(c) if c.is_none() => Ok(None),
-        Some(c) if c.is_callable() => Ok(Some(c.unbind())),
-        Some(c) => Err(PyTypeError::new_err(format!("{what} must be callable, not {}", type_name(&c)))),
-    }
-}
-
-fn text_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
-    match obj.cast::<PyString>() {
-        Ok(s) => Ok(convert::str_of(s)?.to_owned()),
-        Err(_) => Err(PyTypeError::new_err(format!("{what} must be a str, not {}", type_name(obj)))),
-    }
-}
-
-fn event_to_py<'py>(py: Python<'py>, ev: &FlagCalledEvent) -> PyResult<Bound<'py, PyAny>> {
-    let d = PyDict::new(py);
-    d.set_item("event", ev.event)?;
-    d.set_item("distinct_id", &ev.distinct_id)?;
-    let groups = PyDict::new(py);
-    for (t, k) in &ev.groups {
-        groups.set_item(t, k)?;
-    }
-    d.set_item("groups", groups)?;
-    d.set_item("properties", convert::to_py(py, &serde_json::Value::Object(ev.properties.clone()))?)?;
-    Ok(d.into_any())
-}
-
-fn update_to_py<'py>(py: Python<'py>, u: &DefinitionsUpdate) -> PyResult<Bound<'py, PyAny>> {
-    let d = PyDict::new(py);
-    d.set_item("flags", u.flags)?;
-    d.set_item("skipped", u.skipped.clone())?;
-    d.set_item("etag", u.etag.clone())?;
-    d.set_item("cleared", u.cleared)?;
-    d.set_item("from_cache", u.from_cache)?;
-    Ok(d.into_any())
 }
 
 fn unresolved(u: &CoreUnresolved) -> Unresolved {
@@ -210,6 +162,48 @@ impl FlagsClient {
     }
 }
 
+impl FlagsClient {
+    /// A bulk call's answer as Python dicts: values and payloads of the resolved flags (every flag, or the
+    /// listed keys in the caller's order); with `details`, their reasons and the unresolved flags too.
+    fn bulk(
+        &self,
+        py: Python<'_>,
+        args: Args<'_, '_>,
+        only_evaluate_locally: bool,
+        flag_keys: Option<&Bound<'_, PyAny>>,
+        details: bool,
+    ) -> PyResult<FeatureFlagEvaluations> {
+        let keys = flag_keys.filter(|k| !k.is_none()).map(flag_key_list).transpose()?;
+        let id = convert::identifier(args.distinct_id).ok().flatten().unwrap_or_default();
+        let all = self.all(py, args, only_evaluate_locally, keys.as_deref())?;
+        let (flags, payloads, reasons, unresolved_out) = (PyDict::new(py), PyDict::new(py), PyDict::new(py), PyDict::new(py));
+        for (k, d) in selected(py, &all, keys.as_deref())? {
+            match d {
+                Ok(d) => {
+                    if let Some(p) = &d.payload {
+                        payloads.set_item(&k, convert::to_py(py, p)?)?;
+                    }
+                    if let Some(r) = d.reason.as_ref().filter(|_| details) {
+                        let description = r.description.clone().unwrap_or_else(|| r.code.clone());
+                        let reason = FlagReason { code: r.code.clone(), condition_index: r.condition_index, description };
+                        reasons.set_item(&k, Bound::new(py, reason)?)?;
+                    }
+                    flags.set_item(k, details_value(py, d))?;
+                }
+                Err(u) if details => unresolved_out.set_item(k, Bound::new(py, unresolved(u))?)?,
+                Err(_) => {}
+            }
+        }
+        Ok(FeatureFlagEvaluations {
+            distinct_id: id,
+            flags: flags.unbind(),
+            payloads: payloads.unbind(),
+            reasons: reasons.unbind(),
+            unresolved: unresolved_out.unbind(),
+        })
+    }
+}
+
 macro_rules! call_args {
     ($distinct_id:expr, $groups:expr, $pp:expr, $gp:expr, $device:expr) => {
         Args {
@@ -298,13 +292,13 @@ impl FlagsClient {
                 config = config.cache_path(p);
             }
             if let Some(cb) = callable(on_feature_flag_called, "on_feature_flag_called")? {
-                config = config.on_flag_called(move |ev| pylog::call_back(&cb, |py| event_to_py(py, &ev)));
+                config = config.on_flag_called(move |ev| pylog::call_back(&cb, |py| convert::to_py(py, &ev.to_json())));
             }
             if let Some(cb) = callable(on_error, "on_error")? {
                 config = config.on_error(move |e| pylog::call_back(&cb, |py| client_error_object(py, e)));
             }
             if let Some(cb) = callable(on_definitions_updated, "on_definitions_updated")? {
-                config = config.on_definitions_updated(move |u| pylog::call_back(&cb, |py| update_to_py(py, u)));
+                config = config.on_definitions_updated(move |u| pylog::call_back(&cb, |py| convert::to_py(py, &u.to_json())));
             }
             let host = config.host_url().to_owned();
             // Created with the GIL held: the core logs while holding its process-wide driver lock, and
@@ -430,16 +424,8 @@ impl FlagsClient {
         flag_keys_to_evaluate: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         guarded(py, || {
-            let keys = flag_keys_to_evaluate.filter(|k| !k.is_none()).map(flag_key_list).transpose()?;
             let args = call_args!(distinct_id, groups, person_properties, group_properties, device_id);
-            let all = self.all(py, args, only_evaluate_locally, keys.as_deref())?;
-            let out = PyDict::new(py);
-            for (k, d) in selected(py, &all, keys.as_deref())? {
-                if let Ok(d) = d {
-                    out.set_item(k, details_value(py, d))?;
-                }
-            }
-            Ok(out)
+            Ok(self.bulk(py, args, only_evaluate_locally, flag_keys_to_evaluate, false)?.flags.into_bound(py))
         })
     }
 
@@ -458,22 +444,11 @@ impl FlagsClient {
         flag_keys_to_evaluate: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         guarded(py, || {
-            let keys = flag_keys_to_evaluate.filter(|k| !k.is_none()).map(flag_key_list).transpose()?;
             let args = call_args!(distinct_id, groups, person_properties, group_properties, device_id);
-            let all = self.all(py, args, only_evaluate_locally, keys.as_deref())?;
-            let flags = PyDict::new(py);
-            let payloads = PyDict::new(py);
-            for (k, d) in selected(py, &all, keys.as_deref())? {
-                if let Ok(d) = d {
-                    if let Some(p) = &d.payload {
-                        payloads.set_item(&k, convert::to_py(py, p)?)?;
-                    }
-                    flags.set_item(k, details_value(py, d))?;
-                }
-            }
+            let ev = self.bulk(py, args, only_evaluate_locally, flag_keys_to_evaluate, false)?;
             let out = PyDict::new(py);
-            out.set_item("featureFlags", flags)?;
-            out.set_item("featureFlagPayloads", payloads)?;
+            out.set_item("featureFlags", ev.flags)?;
+            out.set_item("featureFlagPayloads", ev.payloads)?;
             Ok(out)
         })
     }
@@ -494,42 +469,8 @@ impl FlagsClient {
         flag_keys: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<FeatureFlagEvaluations> {
         guarded(py, || {
-            let keys = flag_keys.filter(|k| !k.is_none()).map(flag_key_list).transpose()?;
             let args = call_args!(distinct_id, groups, person_properties, group_properties, device_id);
-            let id = convert::identifier(distinct_id).ok().flatten().unwrap_or_default();
-            let all = self.all(py, args, only_evaluate_locally, keys.as_deref())?;
-            let flags = PyDict::new(py);
-            let payloads = PyDict::new(py);
-            let reasons = PyDict::new(py);
-            let unresolved_out = PyDict::new(py);
-            for (k, d) in selected(py, &all, keys.as_deref())? {
-                match d {
-                    Ok(d) => {
-                        if let Some(p) = &d.payload {
-                            payloads.set_item(&k, convert::to_py(py, p)?)?;
-                        }
-                        if let Some(r) = &d.reason {
-                            let reason = FlagReason {
-                                code: r.code.clone(),
-                                condition_index: r.condition_index,
-                                description: r.description.clone().unwrap_or_else(|| r.code.clone()),
-                            };
-                            reasons.set_item(&k, Bound::new(py, reason)?)?;
-                        }
-                        flags.set_item(k, details_value(py, d))?;
-                    }
-                    Err(u) => {
-                        unresolved_out.set_item(k, Bound::new(py, unresolved(u))?)?;
-                    }
-                }
-            }
-            Ok(FeatureFlagEvaluations {
-                distinct_id: id,
-                flags: flags.unbind(),
-                payloads: payloads.unbind(),
-                reasons: reasons.unbind(),
-                unresolved: unresolved_out.unbind(),
-            })
+            self.bulk(py, args, only_evaluate_locally, flag_keys, true)
         })
     }
 

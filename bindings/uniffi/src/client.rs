@@ -1,6 +1,6 @@
-//! The networked clients of `hogflags::client`, as UniFFI objects: [`FlagsClient`] (local evaluation from
-//! polled definitions, `/flags` as the fallback: JVM services) and [`RemoteFlagsClient`] (remote mode:
-//! one user's flags from `/flags`, cached on disk, refreshed, with a change listener: mobile apps).
+//! The networked client of `hogflags::client` as a UniFFI object: [`FlagsClient`] (local evaluation from
+//! polled definitions, `/flags` as the fallback: JVM services), with the configuration, results and
+//! listener it shares with `RemoteFlagsClient` (remote mode, `remote_client.rs`).
 //!
 //! Conversions only: polling, fallback, merging, caching, events and their dedupe are the core's.
 //! Keys live in [`ClientConfig`], an object (not a record), so no generated `toString`/`description`
@@ -33,10 +33,10 @@ pub struct ErrorInfo {
 
 
 impl ErrorInfo {
-    fn from_client(e: &ClientError) -> ErrorInfo {
+    pub(crate) fn from_client(e: &ClientError) -> ErrorInfo {
         ErrorInfo { code: e.code(), message: e.to_string() }
     }
-    fn from_remote(e: &RemoteError) -> ErrorInfo {
+    pub(crate) fn from_remote(e: &RemoteError) -> ErrorInfo {
         ErrorInfo { code: e.code(), message: e.to_string() }
     }
 }
@@ -45,7 +45,7 @@ impl From<ClientError> for HogFlagsError {
     fn from(e: ClientError) -> Self {
         let reason = e.to_string();
         match e {
-            ClientError::Config(_) => HogFlagsError::InvalidConfig { code: e.code().into(), reason },
+            ClientError::Config(ref why) => HogFlagsError::InvalidConfig { code: e.code().into(), reason: why.clone() },
             ClientError::Poll(p) => HogFlagsError::Definitions { code: p.code().into(), reason },
             ClientError::Remote(r) => HogFlagsError::from(r),
             ClientError::Cache(_) => HogFlagsError::Cache { reason },
@@ -77,7 +77,7 @@ impl From<WaitError> for HogFlagsError {
     }
 }
 
-fn api<T>(r: Result<T, impl Into<HogFlagsError>>) -> ApiResult<T> {
+pub(crate) fn api<T>(r: Result<T, impl Into<HogFlagsError>>) -> ApiResult<T> {
     r.map_err(Into::into)
 }
 
@@ -122,7 +122,7 @@ impl ClientConfig {
         self
     }
 
-    fn get(&self) -> core::Config {
+    pub(crate) fn get(&self) -> core::Config {
         lock(&self.inner).clone()
     }
 }
@@ -253,7 +253,7 @@ pub struct FlagDetails {
     pub errors_while_computing: bool,
 }
 
-fn client_value(v: &core::FlagValue) -> FlagValue {
+pub(crate) fn client_value(v: &core::FlagValue) -> FlagValue {
     match v {
         core::FlagValue::Bool(value) => FlagValue::Bool { value: *value },
         core::FlagValue::Variant(key) => FlagValue::Variant { key: key.clone() },
@@ -261,7 +261,7 @@ fn client_value(v: &core::FlagValue) -> FlagValue {
 }
 
 impl FlagDetails {
-    fn from_core(d: &core::FlagDetails) -> FlagDetails {
+    pub(crate) fn from_core(d: &core::FlagDetails) -> FlagDetails {
         FlagDetails {
             key: d.key.clone(),
             value: client_value(&d.value),
@@ -303,7 +303,7 @@ pub struct Unresolved {
 }
 
 impl Unresolved {
-    fn from_core(u: &core::Unresolved) -> Unresolved {
+    pub(crate) fn from_core(u: &core::Unresolved) -> Unresolved {
         Unresolved { kind: u.kind().to_owned(), detail: u.detail(), error_code: u.error_code(), message: u.to_string() }
     }
 }
@@ -316,7 +316,7 @@ pub enum FlagLookup {
 }
 
 impl FlagLookup {
-    fn from_core(key: &str, r: &Result<core::FlagDetails, core::Unresolved>) -> FlagLookup {
+    pub(crate) fn from_core(key: &str, r: &Result<core::FlagDetails, core::Unresolved>) -> FlagLookup {
         match r {
             Ok(d) => FlagLookup::Resolved { details: FlagDetails::from_core(d) },
             Err(u) => FlagLookup::Unresolved { key: key.to_owned(), why: Unresolved::from_core(u) },
@@ -335,7 +335,7 @@ pub struct AllFlagsResult {
 }
 
 impl AllFlagsResult {
-    fn from_core(a: &core::AllFlags) -> AllFlagsResult {
+    pub(crate) fn from_core(a: &core::AllFlags) -> AllFlagsResult {
         AllFlagsResult {
             flags: a.flags.iter().map(|(k, d)| (k.clone(), FlagDetails::from_core(d))).collect(),
             unresolved: a.unresolved.iter().map(|(k, u)| (k.clone(), Unresolved::from_core(u))).collect(),
@@ -355,7 +355,7 @@ pub struct FlagCalledEvent {
 }
 
 impl FlagCalledEvent {
-    fn from_core(e: &core::FlagCalledEvent) -> FlagCalledEvent {
+    pub(crate) fn from_core(e: &core::FlagCalledEvent) -> FlagCalledEvent {
         FlagCalledEvent {
             event: e.event.to_owned(),
             distinct_id: e.distinct_id.clone(),
@@ -405,7 +405,7 @@ pub struct TickOutcome {
 }
 
 impl TickOutcome {
-    fn from_core(t: &core::TickOutcome) -> TickOutcome {
+    pub(crate) fn from_core(t: &core::TickOutcome) -> TickOutcome {
         TickOutcome { fetched: t.fetched, next_tick_in: t.next_tick_in, error: t.error.as_ref().map(ErrorInfo::from_client) }
     }
 }
@@ -424,7 +424,7 @@ pub trait ClientListener: Send + Sync {
     fn on_error(&self, error: ErrorInfo);
 }
 
-fn with_listener(mut config: core::Config, listener: Option<Arc<dyn ClientListener>>) -> core::Config {
+pub(crate) fn with_listener(mut config: core::Config, listener: Option<Arc<dyn ClientListener>>) -> core::Config {
     if let Some(l) = listener {
         let l1 = l.clone();
         let l2 = l.clone();
@@ -451,7 +451,7 @@ fn with_listener(mut config: core::Config, listener: Option<Arc<dyn ClientListen
     config
 }
 
-fn core_context(context: EvaluationContext) -> Result<hogflags::EvaluationContext, Error> {
+pub(crate) fn core_context(context: EvaluationContext) -> Result<hogflags::EvaluationContext, Error> {
     context.into_core()
 }
 
@@ -575,90 +575,3 @@ impl FlagsClient {
         self.inner.shutdown()
     }
 }
-
-// ---------------------------------------------------------------------------------------------------
-// Remote mode client
-
-/// Remote mode for apps: one user's flags from `/flags`, kept in memory and (with `cache_path`) on
-/// disk, refreshed in the background; reads never wait for the network.
-#[derive(uniffi::Object)]
-pub struct RemoteFlagsClient {
-    inner: core::RemoteClient,
-}
-
-#[uniffi::export]
-impl RemoteFlagsClient {
-    /// Creates the client for `context`'s user (loads that user's cached flags) and, in background
-    /// mode, starts refreshing at once.
-    #[uniffi::constructor]
-    pub fn new(
-        config: Arc<ClientConfig>,
-        context: EvaluationContext,
-        listener: Option<Arc<dyn ClientListener>>,
-    ) -> ApiResult<Arc<Self>> {
-        let ctx = core_context(context).map_err(HogFlagsError::from)?;
-        let config = with_listener(config.get(), listener);
-        Ok(Arc::new(RemoteFlagsClient { inner: api(core::RemoteClient::new(config, ctx))? }))
-    }
-
-    /// One flag from the last answer, with a deduplicated `$feature_flag_called` event.
-    pub fn get_flag(&self, key: String) -> FlagLookup {
-        FlagLookup::from_core(&key, &self.inner.get_flag(&key))
-    }
-
-    pub fn get_feature_flag(&self, key: String) -> Option<FlagValue> {
-        self.inner.get_flag(&key).ok().map(|d| client_value(&d.value))
-    }
-
-    pub fn is_feature_enabled(&self, key: String) -> Option<bool> {
-        self.inner.is_enabled(&key)
-    }
-
-    pub fn get_feature_flag_payload(&self, key: String) -> Option<JsonValue> {
-        self.inner.all_flags().get(&key).and_then(|d| d.payload.as_ref().map(JsonValue::from_serde))
-    }
-
-    /// Every flag of the last answer (empty before the first one).
-    pub fn all_flags(&self) -> HashMap<String, FlagDetails> {
-        self.inner.all_flags().iter().map(|(k, d)| (k.clone(), FlagDetails::from_core(d))).collect()
-    }
-
-    pub fn is_loaded(&self) -> bool {
-        self.inner.is_loaded()
-    }
-
-    /// Replaces the user; a refresh is scheduled at once (flags stay those of the last answer until it
-    /// completes).
-    pub fn set_context(&self, context: EvaluationContext) -> ApiResult<()> {
-        guard(|| {
-            self.inner.set_context(core_context(context)?);
-            Ok(())
-        })
-    }
-
-    /// Fetches the user's flags now and waits; returns the keys that changed. Blocks: call it off the
-    /// main thread (the Swift and Kotlin layers offer `async`/`suspend` forms).
-    pub fn refresh(&self) -> ApiResult<Vec<String>> {
-        api(self.inner.refresh())
-    }
-
-    /// Waits until flags are loaded (network or cache).
-    pub fn wait_until_ready(&self, timeout: Duration) -> ApiResult<()> {
-        api(self.inner.wait_until_ready(timeout))
-    }
-
-    /// Manual mode: refreshes if due; says when to call again.
-    pub fn tick(&self) -> ApiResult<TickOutcome> {
-        Ok(TickOutcome::from_core(&api(self.inner.tick())?))
-    }
-
-    pub fn last_error(&self) -> Option<ErrorInfo> {
-        self.inner.last_error().as_ref().map(ErrorInfo::from_remote)
-    }
-
-    /// Stops refreshing (bounded wait). Idempotent; reads keep working.
-    pub fn shutdown(&self) {
-        self.inner.shutdown()
-    }
-}
-

@@ -25,13 +25,15 @@ use arc_swap::ArcSwap;
 use hogflags::FlagSnapshot;
 
 mod client;
+mod remote_client;
 mod error;
 mod types;
 
 pub use client::{
     AllFlagsResult, ClientConfig, ClientListener, ClientStatus, DefinitionsUpdate, DriverMode, ErrorInfo, FlagCalledEvent,
-    FlagDetails, FlagLookup, FlagReason, FlagSource, FlagsChanged, FlagsClient, RemoteFlagsClient, TickOutcome, Unresolved,
+    FlagDetails, FlagLookup, FlagReason, FlagSource, FlagsChanged, FlagsClient, TickOutcome, Unresolved,
 };
+pub use remote_client::RemoteFlagsClient;
 pub use error::{ApiResult, HogFlagsError};
 use error::{to_i64, Error};
 pub use types::{

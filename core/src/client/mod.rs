@@ -30,6 +30,7 @@ mod local;
 pub mod poller;
 mod remote;
 mod remote_mode;
+mod settings;
 mod transport;
 mod types;
 mod wire;
@@ -45,6 +46,7 @@ pub use call::{AllOptions, AllStep, FlagOptions, FlagStep, PendingAll, PendingFl
 pub use local::Client;
 pub use remote::{parse_response as parse_flags_response, request_body as flags_request_body, RemoteFlags};
 pub use remote_mode::RemoteClient;
+pub use settings::Settings;
 pub use wire::outcome_json;
 pub use types::{
     AllFlags, ClientStatus, DefinitionsUpdate, FlagDetails, FlagReason, FlagValue, FlagsChanged, RuleAttribution, Source,

@@ -5714,40 +5714,40 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hogflags_uniffi_checksum_method_flagsclient_wait_until_ready() != 8601) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_all_flags() != 65422) {
+    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_all_flags() != 11975) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_get_feature_flag() != 47830) {
+    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_get_feature_flag() != 12718) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_get_feature_flag_payload() != 36925) {
+    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_get_feature_flag_payload() != 31663) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_get_flag() != 6997) {
+    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_get_flag() != 6155) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_is_feature_enabled() != 9825) {
+    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_is_feature_enabled() != 43829) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_is_loaded() != 12319) {
+    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_is_loaded() != 53645) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_last_error() != 51768) {
+    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_last_error() != 54189) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_refresh() != 61886) {
+    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_refresh() != 50572) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_set_context() != 14896) {
+    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_set_context() != 49479) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_shutdown() != 28314) {
+    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_shutdown() != 40365) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_tick() != 1196) {
+    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_tick() != 6895) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_wait_until_ready() != 41959) {
+    if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_wait_until_ready() != 18426) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hogflags_uniffi_checksum_constructor_flagsengine_empty() != 23131) {
@@ -5762,7 +5762,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hogflags_uniffi_checksum_constructor_flagsclient_new() != 9930) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hogflags_uniffi_checksum_constructor_remoteflagsclient_new() != 57120) {
+    if (uniffi_hogflags_uniffi_checksum_constructor_remoteflagsclient_new() != 980) {
         return InitializationResult.apiChecksumMismatch
     }
 

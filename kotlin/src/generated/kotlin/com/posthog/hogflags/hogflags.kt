@@ -1347,40 +1347,40 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_hogflags_uniffi_checksum_method_flagsclient_wait_until_ready() and 0xFFFF) != 8601) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_all_flags() and 0xFFFF) != 65422) {
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_all_flags() and 0xFFFF) != 11975) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_get_feature_flag() and 0xFFFF) != 47830) {
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_get_feature_flag() and 0xFFFF) != 12718) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_get_feature_flag_payload() and 0xFFFF) != 36925) {
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_get_feature_flag_payload() and 0xFFFF) != 31663) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_get_flag() and 0xFFFF) != 6997) {
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_get_flag() and 0xFFFF) != 6155) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_is_feature_enabled() and 0xFFFF) != 9825) {
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_is_feature_enabled() and 0xFFFF) != 43829) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_is_loaded() and 0xFFFF) != 12319) {
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_is_loaded() and 0xFFFF) != 53645) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_last_error() and 0xFFFF) != 51768) {
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_last_error() and 0xFFFF) != 54189) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_refresh() and 0xFFFF) != 61886) {
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_refresh() and 0xFFFF) != 50572) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_set_context() and 0xFFFF) != 14896) {
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_set_context() and 0xFFFF) != 49479) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_shutdown() and 0xFFFF) != 28314) {
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_shutdown() and 0xFFFF) != 40365) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_tick() and 0xFFFF) != 1196) {
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_tick() and 0xFFFF) != 6895) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_wait_until_ready() and 0xFFFF) != 41959) {
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_wait_until_ready() and 0xFFFF) != 18426) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_hogflags_uniffi_checksum_constructor_flagsengine_empty() and 0xFFFF) != 23131) {
@@ -1395,7 +1395,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_hogflags_uniffi_checksum_constructor_flagsclient_new() and 0xFFFF) != 9930) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_hogflags_uniffi_checksum_constructor_remoteflagsclient_new() and 0xFFFF) != 57120) {
+    if ((lib.uniffi_hogflags_uniffi_checksum_constructor_remoteflagsclient_new() and 0xFFFF) != 980) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }

@@ -93,10 +93,9 @@ class ClientTest {
         client.waitUntilReady(Duration.ofSeconds(10))
         server.control("/_control/persons", """{"distinct_id": "user-2", "properties": {"plan": "pro"}}""")
         val user = evaluationContext("user-2")
-        assertEquals(
-            Unresolved.Inconclusive(InconclusiveKind.MISSING_PROPERTY, "plan"),
-            client.getFlag("beta", user, true, false).whyOrNull,
-        )
+        val why = client.getFlag("beta", user, true, false).whyOrNull!!
+        assertEquals("missing_property" to "plan", why.kind to why.detail)
+        assertEquals("local_evaluation_inconclusive", why.errorCode)
         val remote = client.getFlag("beta", user).detailsOrNull!!
         assertEquals(FlagValue.Bool(true), remote.value)
         assertEquals(FlagSource.REMOTE, remote.source)
@@ -107,7 +106,7 @@ class ClientTest {
         val onlyLocal = client.getAllFlags(user, true)
         assertFalse(onlyLocal.remoteCalled)
         assertNull(onlyLocal.flags["beta"])
-        assertEquals(Unresolved.Inconclusive(InconclusiveKind.MISSING_PROPERTY, "plan"), onlyLocal.unresolved["beta"])
+        assertEquals("missing_property" to "plan", onlyLocal.unresolved["beta"]?.let { it.kind to it.detail })
     }
 
     @Test
@@ -162,7 +161,7 @@ class ClientTest {
         val client = local(config(), recorder)
         client.waitUntilReadySuspending(Duration.ofSeconds(10))
         val user = evaluationContext("u")
-        assertEquals(Unresolved.Inconclusive(InconclusiveKind.UNKNOWN_FLAG, null), client.getFlag("new-flag", user, true, false).whyOrNull)
+        assertEquals("unknown_flag" to null, client.getFlag("new-flag", user, true, false).whyOrNull?.let { it.kind to it.detail })
         server.control(
             "/_control/definitions",
             """{"flags": [{"id": 9, "key": "new-flag", "active": true, "filters": {"groups": [{"properties": [], "rollout_percentage": 100}]}}]}""",
@@ -175,8 +174,8 @@ class ClientTest {
 
     @Test
     fun errorsAreTypedAndKeysNeverShow() {
-        assertThrows(HogFlagsException.InvalidConfig::class.java) { FlagsClient(ClientConfig(""), null) }
-        assertThrows(HogFlagsException.InvalidConfig::class.java) { FlagsClient(ClientConfig("phc_x").secretKey("phc_y"), null) }
+        assertEquals("config", assertThrows(HogFlagsException.InvalidConfig::class.java) { FlagsClient(ClientConfig(""), null) }.code)
+        assertEquals("config", assertThrows(HogFlagsException.InvalidConfig::class.java) { FlagsClient(ClientConfig("phc_x").secretKey("phc_y"), null) }.code)
         val recorder = Recorder()
         val bad = local(config().secretKey("phs_wrong"), recorder)
         val e = assertThrows(HogFlagsException.Definitions::class.java) { bad.waitUntilReady(Duration.ofSeconds(10)) }
@@ -235,7 +234,9 @@ class ClientTest {
         val details = client.getFlag("beta").detailsOrNull!!
         assertEquals(FlagSource.REMOTE, details.source)
         assertNotNull(details.requestId)
-        assertEquals(Unresolved.FlagMissing, client.getFlag("missing").whyOrNull)
+        val missing = client.getFlag("missing").whyOrNull!!
+        assertEquals("flag_missing" to null, missing.kind to missing.detail)
+        assertEquals("flag_missing", missing.errorCode)
         assertEquals(setOf("beta", "everyone", "checkout"), client.allFlags().keys)
     }
 
