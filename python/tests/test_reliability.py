@@ -83,6 +83,16 @@ def interrupt_in(seconds):
 
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals reach the main thread")
 def test_ctrl_c_interrupts_blocking_calls(served, make_client):
+    # Python leaves SIGINT ignored when it was ignored at start-up (a shell's background job): install the
+    # KeyboardInterrupt handler a terminal session has, for this test only.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _ctrl_c_interrupts_blocking_calls(served, make_client)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ctrl_c_interrupts_blocking_calls(served, make_client):
     # wait_until_ready on a client that cannot become ready (definitions hang)
     served.faults([{"target": "definitions", "kind": "hang", "hang_ms": 20000, "count": 100}])
     c = make_client(definitions_timeout=10.0)

@@ -681,8 +681,12 @@ pub unsafe extern "C" fn hf_client_get_flag(
         out.write(f);
         match variant {
             Some(v) => crate::ffi::copy_text(v.as_ptr().cast(), v.len(), variant_buffer, variant_buffer_size),
-            None if variant_buffer_size > 0 => Ok(variant_buffer.write(0)),
-            None => Ok(()),
+            None => {
+                if variant_buffer_size > 0 {
+                    variant_buffer.write(0);
+                }
+                Ok(())
+            }
         }
     })
 }

@@ -45,7 +45,7 @@ impl From<ClientError> for HogFlagsError {
     fn from(e: ClientError) -> Self {
         let reason = e.to_string();
         match e {
-            ClientError::Config(ref why) => HogFlagsError::InvalidConfig { code: e.code().into(), reason: why.clone() },
+            ClientError::Config(ref why) => HogFlagsError::InvalidConfig { code: e.code(), reason: why.clone() },
             ClientError::Poll(p) => HogFlagsError::Definitions { code: p.code().into(), reason },
             ClientError::Remote(r) => HogFlagsError::from(r),
             ClientError::Cache(_) => HogFlagsError::Cache { reason },
@@ -410,8 +410,9 @@ impl TickOutcome {
     }
 }
 
-/// Receives a client's events. Called on the client's driver thread (or, in manual mode, the thread
-/// calling `tick()`): return quickly, and do not call the client's network methods from inside.
+/// Receives a client's events: `on_flag_called` on the thread making the flag call, before the call
+/// returns; the others on the client's driver thread (or, in manual mode, the thread calling `tick()`).
+/// Return quickly, and do not call the client's network methods from inside.
 #[uniffi::export(with_foreign)]
 pub trait ClientListener: Send + Sync {
     /// A `$feature_flag_called` event to capture.

@@ -54,6 +54,7 @@ pub struct AllOptions<'k> {
 
 /// The local step of a one-flag call.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // the answer is returned by value on the hot path: no box, no allocation
 pub enum FlagStep {
     /// The final outcome (its event, if asked for, already emitted).
     Done(Result<FlagDetails, Unresolved>),

@@ -44,6 +44,10 @@ impl std::str::FromStr for Settings {
     }
 }
 
+/// A builder method of `Config` taking a duration, or a switch.
+type SetDuration = fn(Config, Duration) -> Config;
+type SetSwitch = fn(Config, bool) -> Config;
+
 /// A duration setting: a finite number of milliseconds >= 0.
 fn millis(value: f64, name: &str) -> Result<Duration, ClientError> {
     if value.is_finite() && value >= 0.0 {
@@ -62,7 +66,7 @@ impl Settings {
         if let Some(h) = self.host {
             config = config.host(h);
         }
-        let durations: [(Option<f64>, &str, fn(Config, Duration) -> Config); 5] = [
+        let durations: [(Option<f64>, &str, SetDuration); 5] = [
             (self.poll_interval_ms, "poll_interval_ms", Config::poll_interval),
             (self.definitions_timeout_ms, "definitions_timeout_ms", Config::definitions_timeout),
             (self.remote_timeout_ms, "remote_timeout_ms", Config::remote_timeout),
@@ -74,7 +78,7 @@ impl Settings {
                 config = set(config, millis(v, name)?);
             }
         }
-        let switches: [(Option<bool>, fn(Config, bool) -> Config); 4] = [
+        let switches: [(Option<bool>, SetSwitch); 4] = [
             (self.only_evaluate_locally, Config::only_evaluate_locally),
             (self.fallback_to_remote, Config::fallback_to_remote),
             (self.use_system_proxy, Config::use_system_proxy),

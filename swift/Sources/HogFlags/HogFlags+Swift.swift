@@ -356,8 +356,9 @@ extension ClientListener {
     public func onError(error: ErrorInfo) {}
 }
 
-/// A `ClientListener` made of closures (each optional). Called on the client's driver thread: return
-/// quickly, hop to your own queue for UI work.
+/// A `ClientListener` made of closures (each optional). Called on the client's driver thread
+/// (`onFlagCalled`: on the thread making the flag call, before it returns): return quickly, hop to your
+/// own queue for UI work.
 public final class ClientEvents: ClientListener, @unchecked Sendable {
     private let flagCalled: (@Sendable (FlagCalledEvent) -> Void)?
     private let definitionsUpdated: (@Sendable (DefinitionsUpdate) -> Void)?
@@ -415,6 +416,11 @@ extension FlagsClient {
         try getAllFlags(context: context, onlyEvaluateLocally: false)
     }
 
+    /// The listed flags only, each in `flags` or `unresolved` (with the `/flags` fallback).
+    public func getFlags(context: EvaluationContext, flagKeys: [String]) throws -> AllFlagsResult {
+        try getFlags(context: context, flagKeys: flagKeys, onlyEvaluateLocally: false)
+    }
+
     /// `getFlag` without blocking the caller while `/flags` is asked.
     public func getFlagAsync(key: String, context: EvaluationContext, onlyEvaluateLocally: Bool = false, sendEvent: Bool = true) async throws -> FlagLookup {
         try await offThread { try self.getFlag(key: key, context: context, onlyEvaluateLocally: onlyEvaluateLocally, sendEvent: sendEvent) }
@@ -422,6 +428,10 @@ extension FlagsClient {
 
     public func getAllFlagsAsync(context: EvaluationContext, onlyEvaluateLocally: Bool = false) async throws -> AllFlagsResult {
         try await offThread { try self.getAllFlags(context: context, onlyEvaluateLocally: onlyEvaluateLocally) }
+    }
+
+    public func getFlagsAsync(context: EvaluationContext, flagKeys: [String], onlyEvaluateLocally: Bool = false) async throws -> AllFlagsResult {
+        try await offThread { try self.getFlags(context: context, flagKeys: flagKeys, onlyEvaluateLocally: onlyEvaluateLocally) }
     }
 
     public func reloadAsync() async throws {

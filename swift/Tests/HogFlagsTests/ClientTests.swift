@@ -97,7 +97,9 @@ final class ClientTests: XCTestCase {
         try server.control("/_control/persons", #"{"distinct_id": "user-2", "properties": {"plan": "pro"}}"#)
         let user = EvaluationContext(distinctId: "user-2")
         let local = try client.getFlag(key: "beta", context: user, onlyEvaluateLocally: true, sendEvent: false)
-        XCTAssertEqual(local.why, .inconclusive(kind: .missingProperty, detail: "plan"))
+        XCTAssertEqual(local.why?.kind, "missing_property")
+        XCTAssertEqual(local.why?.detail, "plan")
+        XCTAssertEqual(local.why?.errorCode, "local_evaluation_inconclusive")
         let remote = try XCTUnwrap(try client.getFlag(key: "beta", context: user).details)
         XCTAssertEqual(remote.value, true)
         XCTAssertEqual(remote.source, .remote)
@@ -109,7 +111,14 @@ final class ClientTests: XCTestCase {
         let onlyLocal = try client.getAllFlags(context: user, onlyEvaluateLocally: true)
         XCTAssertFalse(onlyLocal.remoteCalled)
         XCTAssertNil(onlyLocal.flags["beta"])
-        XCTAssertEqual(onlyLocal.unresolved["beta"], .inconclusive(kind: .missingProperty, detail: "plan"))
+        XCTAssertEqual(onlyLocal.unresolved["beta"]?.kind, "missing_property")
+        XCTAssertEqual(onlyLocal.unresolved["beta"]?.detail, "plan")
+
+        // Only the listed keys, each in `flags` or `unresolved`.
+        let listed = try client.getFlags(context: user, flagKeys: ["everyone", "nope"], onlyEvaluateLocally: true)
+        XCTAssertEqual(Set(listed.flags.keys), ["everyone"])
+        XCTAssertEqual(listed.unresolved["nope"]?.kind, "unknown_flag")
+        XCTAssertFalse(listed.remoteCalled)
     }
 
     func testReloadPicksUpNewDefinitions() async throws {
@@ -117,8 +126,9 @@ final class ClientTests: XCTestCase {
         let client = try localClient(config(), recorder)
         try await client.waitUntilReadyAsync(timeout: 10)
         let user = EvaluationContext(distinctId: "u")
-        XCTAssertEqual(try client.getFlag(key: "new-flag", context: user, onlyEvaluateLocally: true, sendEvent: false).why,
-                       .inconclusive(kind: .unknownFlag, detail: nil))
+        let unknown = try XCTUnwrap(try client.getFlag(key: "new-flag", context: user, onlyEvaluateLocally: true, sendEvent: false).why)
+        XCTAssertEqual(unknown.kind, "unknown_flag")
+        XCTAssertNil(unknown.detail)
         try server.control("/_control/definitions", #"{"flags": [{"id": 9, "key": "new-flag", "active": true, "filters": {"groups": [{"properties": [], "rollout_percentage": 100}]}}]}"#)
         try await client.reloadAsync()
         XCTAssertEqual(try client.getFlag(key: "new-flag", context: user).value, true)
@@ -153,16 +163,20 @@ final class ClientTests: XCTestCase {
         XCTAssertNil(try client.remoteConfigPayload(key: "everyone"))
         let keyless = try localClient(ClientConfig(projectApiKey: TestServer.projectKey).host(host: server.url))
         XCTAssertThrowsError(try keyless.remoteConfigPayload(key: "beta")) { error in
-            guard case HogFlagsError.InvalidConfig = error else { return XCTFail("got \(error)") }
+            guard case let HogFlagsError.InvalidConfig(code, _) = error else { return XCTFail("got \(error)") }
+            XCTAssertEqual(code, "config")
         }
     }
 
     func testErrorsAreTyped() throws {
         XCTAssertThrowsError(try FlagsClient(config: ClientConfig(projectApiKey: ""), listener: nil)) { error in
-            guard case HogFlagsError.InvalidConfig = error else { return XCTFail("got \(error)") }
+            guard case let HogFlagsError.InvalidConfig(code, _) = error else { return XCTFail("got \(error)") }
+            XCTAssertEqual(code, "config")
         }
         XCTAssertThrowsError(try FlagsClient(config: ClientConfig(projectApiKey: "phc_x").secretKey(key: "phc_y"), listener: nil)) { error in
-            guard case HogFlagsError.InvalidConfig = error else { return XCTFail("got \(error)") }
+            guard case let HogFlagsError.InvalidConfig(code, reason) = error else { return XCTFail("got \(error)") }
+            XCTAssertEqual(code, "config")
+            XCTAssertFalse(reason.contains("phc_y"), "the key leaked into \(reason)")
         }
         let recorder = Recorder()
         let bad = try localClient(config().secretKey(key: "phs_wrong"), recorder)
@@ -233,7 +247,8 @@ final class ClientTests: XCTestCase {
         let details = try XCTUnwrap(client.getFlag(key: "beta").details)
         XCTAssertEqual(details.source, .remote)
         XCTAssertNotNil(details.requestId)
-        XCTAssertEqual(client.getFlag(key: "missing").why, .flagMissing)
+        XCTAssertEqual(client.getFlag(key: "missing").why?.kind, "flag_missing")
+        XCTAssertEqual(client.getFlag(key: "missing").why?.errorCode, "flag_missing")
         XCTAssertEqual(Set(client.allFlags().keys), ["beta", "everyone", "checkout"])
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HogFlags
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -58,6 +59,35 @@ final class TestServer {
     func get(_ path: String) throws -> String {
         try send(URLRequest(url: URL(string: url + path)!))
     }
+
+    // The control API with JSON values (written and read by the core's JSON code).
+
+    /// POST `body` (as JSON text) to the control API.
+    func control(_ path: String, json body: JsonValue) throws {
+        try control(path, try body.jsonText())
+    }
+
+    /// `POST /_control/reset`: clears faults, the quota flag and the counters (not definitions or persons).
+    func reset() throws { try control("/_control/reset") }
+
+    /// `POST /_control/definitions`: the definitions document served from now on.
+    func setDefinitions(_ definitions: JsonValue) throws { try control("/_control/definitions", json: definitions) }
+
+    /// `POST /_control/persons`: server-side person properties for `/flags`.
+    func setPerson(_ distinctId: String, _ properties: JsonValue) throws {
+        try control("/_control/persons", json: ["distinct_id": .string(value: distinctId), "properties": properties])
+    }
+
+    /// `POST /_control/quota_limited`: `/flags` answers quota-limited while enabled.
+    func setQuotaLimited(_ enabled: Bool) throws {
+        try control("/_control/quota_limited", json: ["enabled": .bool(value: enabled)])
+    }
+
+    /// `POST /_control/faults`: one fault object or an array of them.
+    func inject(faults: JsonValue) throws { try control("/_control/faults", json: faults) }
+
+    /// `GET /_control/stats`: the request counters (`flags_requests`, `last_flags_request`, …).
+    func stats() throws -> JsonValue { try JsonValue(jsonText: try get("/_control/stats")) }
 
     private func send(_ request: URLRequest) throws -> String {
         let done = DispatchSemaphore(value: 0)

@@ -1124,8 +1124,9 @@ public func FfiConverterTypeClientConfig_lower(_ value: ClientConfig) -> UInt64 
 
 
 /**
- * Receives a client's events. Called on the client's driver thread (or, in manual mode, the thread
- * calling `tick()`): return quickly, and do not call the client's network methods from inside.
+ * Receives a client's events: `on_flag_called` on the thread making the flag call, before the call
+ * returns; the others on the client's driver thread (or, in manual mode, the thread calling `tick()`).
+ * Return quickly, and do not call the client's network methods from inside.
  */
 public protocol ClientListener: AnyObject, Sendable {
     
@@ -1151,8 +1152,9 @@ public protocol ClientListener: AnyObject, Sendable {
     
 }
 /**
- * Receives a client's events. Called on the client's driver thread (or, in manual mode, the thread
- * calling `tick()`): return quickly, and do not call the client's network methods from inside.
+ * Receives a client's events: `on_flag_called` on the thread making the flag call, before the call
+ * returns; the others on the client's driver thread (or, in manual mode, the thread calling `tick()`).
+ * Return quickly, and do not call the client's network methods from inside.
  */
 open class ClientListenerImpl: ClientListener, @unchecked Sendable {
     fileprivate let handle: UInt64

@@ -2593,8 +2593,9 @@ public object FfiConverterTypeClientConfig: FfiConverter<ClientConfig, Long> {
 
 
 /**
- * Receives a client's events. Called on the client's driver thread (or, in manual mode, the thread
- * calling `tick()`): return quickly, and do not call the client's network methods from inside.
+ * Receives a client's events: `on_flag_called` on the thread making the flag call, before the call
+ * returns; the others on the client's driver thread (or, in manual mode, the thread calling `tick()`).
+ * Return quickly, and do not call the client's network methods from inside.
  */
 public interface ClientListener {
     
@@ -2622,8 +2623,9 @@ public interface ClientListener {
 }
 
 /**
- * Receives a client's events. Called on the client's driver thread (or, in manual mode, the thread
- * calling `tick()`): return quickly, and do not call the client's network methods from inside.
+ * Receives a client's events: `on_flag_called` on the thread making the flag call, before the call
+ * returns; the others on the client's driver thread (or, in manual mode, the thread calling `tick()`).
+ * Return quickly, and do not call the client's network methods from inside.
  */
 open class ClientListenerImpl: Disposable, AutoCloseable, ClientListener
 {
