@@ -334,8 +334,8 @@ export interface ClientUnresolved {
   detail: string | null
   /** The `$feature_flag_error` code PostHog's events use for this outcome. */
   errorCode: string | null
-  /** A sentence saying why. */
-  message: string
+  /** For `remote_error`, the error's text; `null` otherwise. */
+  message: string | null
 }
 
 export interface ClientFlagEvaluations {

@@ -71,7 +71,7 @@ def main():
     args = ap.parse_args()
     proc, url = start_server(args.server)
     try:
-        mixed = json.loads((ROOT / "tests/fixtures/mixed-100.json").read_text())
+        mixed = json.loads((ROOT / "tests/fixtures/mixed-100.json").read_text())["definitions"]
         for doc, name, batch in ((ONE_FLAG, "one flag", 20000), (mixed, "100 flags", 200)):
             post(url, "/_control/definitions", doc)
             with hogflags.FlagsClient(PROJECT_KEY, secret_key=SECRET_KEY, host=url, poll_interval=3600) as client:

@@ -785,7 +785,7 @@ pub unsafe extern "C" fn hf_client_get_flags_json(
         let key_refs: Option<Vec<&str>> = keys.as_ref().map(|k| k.iter().map(String::as_str).collect());
         let all_opts = AllOptions { only_evaluate_locally: opts.only_evaluate_locally, flag_keys: key_refs.as_deref() };
         let all = c.client.get_all_flags_with(&ctx, all_opts);
-        string_out(all.to_json().to_string(), out_json)
+        string_out(all.to_json_string(), out_json)
     })
 }
 

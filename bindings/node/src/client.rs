@@ -404,13 +404,13 @@ pub fn client_all_flags(
         let keys: Option<Vec<&str>> = flag_keys.as_ref().map(|k| k.iter().map(String::as_str).collect());
         let opts = AllOptions { only_evaluate_locally, flag_keys: keys.as_deref() };
         Ok(match st.client.begin_all_on(&snap, &ctx, opts) {
-            AllStep::Done(all) => Ok(js_text(e, &all.to_json().to_string())?),
+            AllStep::Done(all) => Ok(js_text(e, &all.to_json_string())?),
             AllStep::Remote(pending) => Err((pending, st.full_context(e, generation, sync, &a)?)),
         })
     })?;
     match step {
         Ok(v) => Ok(RawValue(v)),
-        Err((pending, ctx)) => Ok(RawValue(on_own_thread(&env, move || pending.finish(&ctx).to_json().to_string())?.raw())),
+        Err((pending, ctx)) => Ok(RawValue(on_own_thread(&env, move || pending.finish(&ctx).to_json_string())?.raw())),
     }
 }
 

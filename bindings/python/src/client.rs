@@ -163,24 +163,25 @@ impl FlagsClient {
 }
 
 impl FlagsClient {
-    /// A bulk call's answer as Python dicts: values and payloads of the resolved flags (every flag, or the
-    /// listed keys in the caller's order); with `details`, their reasons and the unresolved flags too.
+    /// A bulk call's answer as Python dicts: values of the resolved flags (every flag, or the listed keys in
+    /// the caller's order); with `payloads`, their payloads; with `details`, also their reasons and the
+    /// unresolved flags.
     fn bulk(
         &self,
         py: Python<'_>,
         args: Args<'_, '_>,
         only_evaluate_locally: bool,
         flag_keys: Option<&Bound<'_, PyAny>>,
-        details: bool,
+        (payloads_too, details): (bool, bool),
     ) -> PyResult<FeatureFlagEvaluations> {
         let keys = flag_keys.filter(|k| !k.is_none()).map(flag_key_list).transpose()?;
-        let id = convert::identifier(args.distinct_id).ok().flatten().unwrap_or_default();
+        let id = if details { convert::identifier(args.distinct_id).ok().flatten().unwrap_or_default() } else { String::new() };
         let all = self.all(py, args, only_evaluate_locally, keys.as_deref())?;
         let (flags, payloads, reasons, unresolved_out) = (PyDict::new(py), PyDict::new(py), PyDict::new(py), PyDict::new(py));
         for (k, d) in selected(py, &all, keys.as_deref())? {
             match d {
                 Ok(d) => {
-                    if let Some(p) = &d.payload {
+                    if let Some(p) = d.payload.as_ref().filter(|_| payloads_too) {
                         payloads.set_item(&k, convert::to_py(py, p)?)?;
                     }
                     if let Some(r) = d.reason.as_ref().filter(|_| details) {
@@ -425,7 +426,7 @@ impl FlagsClient {
     ) -> PyResult<Bound<'py, PyDict>> {
         guarded(py, || {
             let args = call_args!(distinct_id, groups, person_properties, group_properties, device_id);
-            Ok(self.bulk(py, args, only_evaluate_locally, flag_keys_to_evaluate, false)?.flags.into_bound(py))
+            Ok(self.bulk(py, args, only_evaluate_locally, flag_keys_to_evaluate, (false, false))?.flags.into_bound(py))
         })
     }
 
@@ -445,7 +446,7 @@ impl FlagsClient {
     ) -> PyResult<Bound<'py, PyDict>> {
         guarded(py, || {
             let args = call_args!(distinct_id, groups, person_properties, group_properties, device_id);
-            let ev = self.bulk(py, args, only_evaluate_locally, flag_keys_to_evaluate, false)?;
+            let ev = self.bulk(py, args, only_evaluate_locally, flag_keys_to_evaluate, (true, false))?;
             let out = PyDict::new(py);
             out.set_item("featureFlags", ev.flags)?;
             out.set_item("featureFlagPayloads", ev.payloads)?;
@@ -470,7 +471,7 @@ impl FlagsClient {
     ) -> PyResult<FeatureFlagEvaluations> {
         guarded(py, || {
             let args = call_args!(distinct_id, groups, person_properties, group_properties, device_id);
-            self.bulk(py, args, only_evaluate_locally, flag_keys, true)
+            self.bulk(py, args, only_evaluate_locally, flag_keys, (true, true))
         })
     }
 

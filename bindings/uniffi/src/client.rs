@@ -298,13 +298,13 @@ pub struct Unresolved {
     pub detail: Option<String>,
     /// The `$feature_flag_error` code PostHog's events use for this outcome.
     pub error_code: Option<String>,
-    /// A sentence saying why.
-    pub message: String,
+    /// For `remote_error`, the error's text; `None` otherwise (`kind` and `detail` say it all).
+    pub message: Option<String>,
 }
 
 impl Unresolved {
     pub(crate) fn from_core(u: &core::Unresolved) -> Unresolved {
-        Unresolved { kind: u.kind().to_owned(), detail: u.detail(), error_code: u.error_code(), message: u.to_string() }
+        Unresolved { kind: u.kind().to_owned(), detail: u.detail(), error_code: u.error_code(), message: u.message() }
     }
 }
 

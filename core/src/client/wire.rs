@@ -6,11 +6,12 @@
 
 use std::time::UNIX_EPOCH;
 
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{json, Value};
 
 use super::error::{ClientError, RemoteError};
 use super::events::FlagCalledEvent;
-use super::types::{AllFlags, ClientStatus, DefinitionsUpdate, FlagDetails, Source, Unresolved};
+use super::types::{AllFlags, ClientStatus, DefinitionsUpdate, FlagDetails, FlagValue, Source, Unresolved};
 
 impl Source {
     /// `"local"` or `"remote"`.
@@ -22,41 +23,99 @@ impl Source {
     }
 }
 
+/// A value as JSON: `false`, `true` or the variant's text.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ValueWire<'a> {
+    Bool(bool),
+    Text(&'a str),
+}
+
+#[derive(Serialize)]
+struct ReasonWire<'a> {
+    code: &'a str,
+    condition_index: Option<usize>,
+    description: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct DetailsWire<'a> {
+    key: &'a str,
+    value: ValueWire<'a>,
+    enabled: bool,
+    variant: Option<&'a str>,
+    payload: &'a Option<Value>,
+    reason: Option<ReasonWire<'a>>,
+    flag_id: Option<i64>,
+    version: Option<i64>,
+    has_experiment: Option<bool>,
+    source: &'static str,
+    request_id: Option<&'a str>,
+    evaluated_at: Option<i64>,
+    errors_while_computing: bool,
+}
+
 impl FlagDetails {
+    fn wire(&self) -> DetailsWire<'_> {
+        DetailsWire {
+            key: &self.key,
+            value: match &self.value {
+                FlagValue::Bool(b) => ValueWire::Bool(*b),
+                FlagValue::Variant(v) => ValueWire::Text(v),
+            },
+            enabled: self.value.is_enabled(),
+            variant: self.value.variant(),
+            payload: &self.payload,
+            reason: self.reason.as_ref().map(|r| ReasonWire {
+                code: &r.code,
+                condition_index: r.condition_index,
+                description: r.description.as_deref(),
+            }),
+            flag_id: self.flag_id,
+            version: self.version,
+            has_experiment: self.has_experiment,
+            source: self.source.as_str(),
+            request_id: self.request_id.as_deref(),
+            evaluated_at: self.evaluated_at,
+            errors_while_computing: self.errors_while_computing,
+        }
+    }
+
     /// `{"key", "value", "enabled", "variant", "payload", "reason": {"code", "condition_index",
     /// "description"}, "flag_id", "version", "has_experiment", "source", "request_id", "evaluated_at",
     /// "errors_while_computing"}`.
     pub fn to_json(&self) -> Value {
-        json!({
-            "key": self.key,
-            "value": self.value.to_json(),
-            "enabled": self.value.is_enabled(),
-            "variant": self.value.variant(),
-            "payload": self.payload,
-            "reason": self.reason.as_ref().map(|r| json!({
-                "code": r.code, "condition_index": r.condition_index, "description": r.description})),
-            "flag_id": self.flag_id,
-            "version": self.version,
-            "has_experiment": self.has_experiment,
-            "source": self.source.as_str(),
-            "request_id": self.request_id,
-            "evaluated_at": self.evaluated_at,
-            "errors_while_computing": self.errors_while_computing,
-        })
+        serde_json::to_value(self.wire()).unwrap_or(Value::Null)
     }
+}
+
+#[derive(Serialize)]
+struct UnresolvedWire<'a> {
+    key: &'a str,
+    kind: &'static str,
+    detail: Option<String>,
+    error_code: Option<String>,
+    message: Option<String>,
 }
 
 impl Unresolved {
     /// `{"key", "kind", "detail", "error_code", "message"}` (see [`kind`](Self::kind),
-    /// [`detail`](Self::detail), [`error_code`](Self::error_code)).
+    /// [`detail`](Self::detail), [`error_code`](Self::error_code), [`message`](Self::message)).
     pub fn to_json(&self, key: &str) -> Value {
-        json!({
-            "key": key,
-            "kind": self.kind(),
-            "detail": self.detail(),
-            "error_code": self.error_code(),
-            "message": self.to_string(),
-        })
+        serde_json::to_value(self.wire(key)).unwrap_or(Value::Null)
+    }
+
+    fn wire<'a>(&self, key: &'a str) -> UnresolvedWire<'a> {
+        UnresolvedWire { key, kind: self.kind(), detail: self.detail(), error_code: self.error_code(), message: self.message() }
+    }
+
+    /// What went wrong when `/flags` was asked and failed (the error's text, which `kind` and `detail`
+    /// cannot say); `None` for every other outcome, which `kind` and `detail` describe fully.
+    pub fn message(&self) -> Option<String> {
+        match self {
+            Unresolved::Remote(e) => Some(e.to_string()),
+            _ => None,
+        }
     }
 }
 
@@ -100,17 +159,37 @@ impl ClientError {
     }
 }
 
+/// A map written straight from an iterator (no intermediate map).
+struct MapWire<I>(std::cell::Cell<Option<I>>);
+
+impl<K: Serialize, V: Serialize, I: Iterator<Item = (K, V)>> Serialize for MapWire<I> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.take().into_iter().flatten())
+    }
+}
+
 impl AllFlags {
     /// `{"flags": {key: details}, "unresolved": {key: unresolved}, "remote_called", "remote_error"}`.
     pub fn to_json(&self) -> Value {
-        let flags: Map<String, Value> = self.flags.iter().map(|(k, d)| (k.clone(), d.to_json())).collect();
-        let unresolved: Map<String, Value> = self.unresolved.iter().map(|(k, u)| (k.clone(), u.to_json(k))).collect();
-        json!({
-            "flags": flags,
-            "unresolved": unresolved,
-            "remote_called": self.remote_called,
-            "remote_error": self.remote_error.as_ref().map(RemoteError::to_json),
-        })
+        serde_json::from_str(&self.to_json_string()).unwrap_or(Value::Null)
+    }
+
+    /// [`to_json`](Self::to_json) as text, written directly (the bulk answer can be large).
+    pub fn to_json_string(&self) -> String {
+        #[derive(Serialize)]
+        struct AllWire<F, U> {
+            flags: F,
+            unresolved: U,
+            remote_called: bool,
+            remote_error: Option<Value>,
+        }
+        let wire = AllWire {
+            flags: MapWire(std::cell::Cell::new(Some(self.flags.iter().map(|(k, d)| (k, d.wire()))))),
+            unresolved: MapWire(std::cell::Cell::new(Some(self.unresolved.iter().map(|(k, u)| (k, u.wire(k)))))),
+            remote_called: self.remote_called,
+            remote_error: self.remote_error.as_ref().map(RemoteError::to_json),
+        };
+        serde_json::to_string(&wire).unwrap_or_default()
     }
 }
 
