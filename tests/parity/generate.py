@@ -174,6 +174,7 @@ def main():
                 doc["property_matching_version"] = 2
             (out / f"{segment}_v{version}.json").write_text(json.dumps({
                 "segment": segment, "matching_version": version, "definitions": doc, "users": users, "odd_rows": tags,
+                "person_keys": PERSON_KEYS, "group_keys": ["tier", "size"],
             }, indent=None))
     print(f"parity input: 4 documents x {args.flags} flags x {args.users} users in {out} (seed {args.seed})")
 
