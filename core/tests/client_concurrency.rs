@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use client_support::*;
-use hogflags::client::{Client, FlagValue};
+use hogflags::client::{Client, OwnedFlagValue};
 use hogflags::EvaluationContext;
 
 /// Generation g: flags `a` and `b` are both on for odd g, both off for even g; `gen` carries g.
@@ -40,14 +40,14 @@ fn threads_evaluate_while_definitions_swap() {
                     let all = client.get_all_flags_with(&ctx, LOCAL_ONLY);
                     let g = gen_of(&all.flags["gen"].payload).expect("gen payload");
                     let on = g % 2 == 1;
-                    assert_eq!(all.flags["a"].value, FlagValue::Bool(on), "generation {g}: half an update seen");
-                    assert_eq!(all.flags["b"].value, FlagValue::Bool(on), "generation {g}: half an update seen");
+                    assert_eq!(all.flags["a"].value, OwnedFlagValue::Bool(on), "generation {g}: half an update seen");
+                    assert_eq!(all.flags["b"].value, OwnedFlagValue::Bool(on), "generation {g}: half an update seen");
                     assert!(g >= last_gen, "went back from generation {last_gen} to {g}");
                     last_gen = g;
                     seen[t].store(g, Ordering::Release);
                     // Single: always resolved.
                     let d = client.get_flag("a", &ctx).expect("never unresolved during a swap");
-                    assert!(matches!(d.value, FlagValue::Bool(_)));
+                    assert!(matches!(d.value, OwnedFlagValue::Bool(_)));
                     n += 2;
                 }
                 total.fetch_add(n, Ordering::Relaxed);

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use client_support::*;
-use hogflags::client::{Client, FlagCalledEvent, FlagOptions, FlagValue, RemoteClient, RemoteError, Source, Unresolved};
+use hogflags::client::{Client, FlagCalledEvent, FlagOptions, OwnedFlagValue, RemoteClient, RemoteError, Source, Unresolved};
 use hogflags::{EvaluationContext, InconclusiveKind};
 
 fn ready(server: &TestServer, cfg: hogflags::client::Config) -> Client {
@@ -32,7 +32,7 @@ fn inconclusive_flag_falls_back_to_flags_endpoint() {
     let ctx = EvaluationContext::new("user-1");
     let d = client.get_flag("beta", &ctx).expect("remote answers");
     assert_eq!(d.source, Source::Remote);
-    assert_eq!(d.value, FlagValue::Bool(true));
+    assert_eq!(d.value, OwnedFlagValue::Bool(true));
     assert_eq!(d.payload, Some(serde_json::json!({"color": "blue"})), "payload string parsed");
     assert_eq!(d.reason.as_ref().map(|r| r.code.as_str()), Some("condition_match"));
     assert_eq!((d.flag_id, d.version), (Some(1), Some(3)));
@@ -71,11 +71,11 @@ fn bulk_local_results_win_and_remote_fills_only_undecided_keys() {
     server.set_definitions(&defs(2, &[("a", false), ("b", true)]));
     let all = client.get_all_flags(&EvaluationContext::new("user-1"));
     assert!(all.remote_called);
-    assert_eq!(all.flags["a"].value, FlagValue::Bool(true), "local answer kept (D31)");
+    assert_eq!(all.flags["a"].value, OwnedFlagValue::Bool(true), "local answer kept (D31)");
     assert_eq!(all.flags["a"].source, Source::Local);
-    assert_eq!(all.flags["b"].value, FlagValue::Bool(false));
+    assert_eq!(all.flags["b"].value, OwnedFlagValue::Bool(false));
     assert_eq!(all.flags["beta"].source, Source::Remote, "undecided key filled remotely");
-    assert_eq!(all.flags["beta"].value, FlagValue::Bool(true));
+    assert_eq!(all.flags["beta"].value, OwnedFlagValue::Bool(true));
     assert!(all.unresolved.is_empty(), "{:?}", all.unresolved);
     let sent = server.stats().last_flags_request.unwrap();
     assert_eq!(sent["flag_keys_to_evaluate"], serde_json::json!(["beta"]), "one request, only the undecided keys");
@@ -103,7 +103,7 @@ fn remote_failure_leaves_undecided_keys_unresolved_with_a_typed_error() {
     let all = client.get_all_flags(&EvaluationContext::new("user-1"));
     assert_eq!(all.remote_error, Some(RemoteError::Status { status: 500 }));
     assert_eq!(all.unresolved["beta"], Unresolved::Remote(RemoteError::Status { status: 500 }));
-    assert_eq!(all.flags["a"].value, FlagValue::Bool(true), "local values still returned");
+    assert_eq!(all.flags["a"].value, OwnedFlagValue::Bool(true), "local values still returned");
     assert_eq!(RemoteError::Status { status: 500 }.code(), "api_error_500");
 }
 
@@ -261,7 +261,7 @@ fn remote_mode_fetches_caches_refreshes_and_notifies() {
         .on_flags_changed(move |c| c2.lock().unwrap().push(c.changed.clone()));
     let remote = RemoteClient::new(cfg.clone(), EvaluationContext::new("user-1")).unwrap();
     remote.wait_until_ready(Duration::from_secs(5)).unwrap();
-    assert_eq!(remote.get_flag("a").unwrap().value, FlagValue::Bool(true));
+    assert_eq!(remote.get_flag("a").unwrap().value, OwnedFlagValue::Bool(true));
     assert_eq!(remote.get_flag("a").unwrap().source, Source::Remote);
     assert_eq!(remote.get_flag("nope"), Err(Unresolved::FlagMissing));
     assert!(server.stats().last_flags_request.unwrap().get("flag_keys_to_evaluate").is_none(), "all flags at once");
@@ -271,7 +271,7 @@ fn remote_mode_fetches_caches_refreshes_and_notifies() {
     let changed = remote.refresh().unwrap();
     assert!(changed.contains(&"a".to_string()) && changed.contains(&"gen".to_string()), "{changed:?}");
     assert!(!changed.contains(&"b".to_string()));
-    assert_eq!(remote.get_flag("a").unwrap().value, FlagValue::Bool(false));
+    assert_eq!(remote.get_flag("a").unwrap().value, OwnedFlagValue::Bool(false));
     assert_eq!(changes.lock().unwrap().last(), Some(&changed), "listener told the same keys");
     assert_eq!(remote.refresh().unwrap(), Vec::<String>::new(), "no change, no keys");
     remote.shutdown();
@@ -279,9 +279,9 @@ fn remote_mode_fetches_caches_refreshes_and_notifies() {
     // Offline start: the cache answers at once for the same user…
     let offline = RemoteClient::new(cfg.clone().host(refused_url()), EvaluationContext::new("user-1")).unwrap();
     assert!(offline.is_loaded());
-    assert_eq!(offline.get_flag("a").unwrap().value, FlagValue::Bool(false));
+    assert_eq!(offline.get_flag("a").unwrap().value, OwnedFlagValue::Bool(false));
     assert!(matches!(offline.refresh(), Err(RemoteError::Connection(_))));
-    assert_eq!(offline.get_flag("a").unwrap().value, FlagValue::Bool(false), "a failed refresh keeps values");
+    assert_eq!(offline.get_flag("a").unwrap().value, OwnedFlagValue::Bool(false), "a failed refresh keeps values");
     // …and never for another user.
     let other = RemoteClient::new(cfg.host(refused_url()), EvaluationContext::new("user-2")).unwrap();
     assert!(!other.is_loaded());
@@ -297,7 +297,7 @@ fn remote_mode_set_context_refreshes_for_the_new_user() {
     assert_eq!(remote.get_flag("beta"), Err(Unresolved::EvaluationFailed), "failed on the server for user-1");
     remote.set_context(EvaluationContext::new("user-2"));
     assert!(wait_for(Duration::from_secs(3), || remote.get_flag("beta").is_ok()));
-    assert_eq!(remote.get_flag("beta").unwrap().value, FlagValue::Bool(true));
+    assert_eq!(remote.get_flag("beta").unwrap().value, OwnedFlagValue::Bool(true));
     assert_eq!(server.stats().last_flags_request.unwrap()["distinct_id"], "user-2");
 }
 
@@ -329,7 +329,7 @@ fn parses_legacy_and_v2_shapes() {
     let v2 = br#"{"flags":{"x":{"key":"x","enabled":true,"variant":"blue","reason":{"code":"condition_match","condition_index":2,"description":"Matched condition set 3"},"metadata":{"id":5,"version":7,"payload":"[1,2]","has_experiment":true}},"y":{"key":"y","enabled":false,"variant":null,"failed":true}},"errorsWhileComputingFlags":true,"requestId":"r1","evaluatedAt":1700000000000}"#;
     let r = hogflags::client::parse_flags_response(v2).unwrap();
     let x = &r.flags["x"];
-    assert_eq!(x.value, FlagValue::Variant("blue".into()));
+    assert_eq!(x.value, OwnedFlagValue::Variant("blue".into()));
     assert_eq!(x.payload, Some(serde_json::json!([1, 2])));
     assert_eq!(x.reason.as_ref().unwrap().condition_index, Some(2));
     assert_eq!((x.flag_id, x.version, x.has_experiment), (Some(5), Some(7), Some(true)));
@@ -338,7 +338,7 @@ fn parses_legacy_and_v2_shapes() {
     let legacy = br#"{"featureFlags":{"a":true,"b":"v"},"featureFlagPayloads":{"b":"{\"k\":1}"}}"#;
     let r = hogflags::client::parse_flags_response(legacy).unwrap();
     assert_eq!(r.flags["b"].payload, Some(serde_json::json!({"k": 1})));
-    assert_eq!(r.flags["a"].value, FlagValue::Bool(true));
+    assert_eq!(r.flags["a"].value, OwnedFlagValue::Bool(true));
     assert!(matches!(hogflags::client::parse_flags_response(b"[]"), Err(RemoteError::Malformed(_))));
     assert!(matches!(hogflags::client::parse_flags_response(b"{\"x\":1}"), Err(RemoteError::Malformed(_))));
 }
@@ -365,7 +365,7 @@ fn evaluation_runtime_is_declared_and_scopes_the_fallback() {
 
     // Single flag: asked with evaluation_runtime "server", and the server answers a server-tagged flag.
     let d = client.get_flag("server-beta", &ctx).unwrap();
-    assert_eq!((d.value.clone(), d.source), (FlagValue::Bool(true), Source::Remote));
+    assert_eq!((d.value.clone(), d.source), (OwnedFlagValue::Bool(true), Source::Remote));
     assert_eq!(server.stats().last_flags_request.unwrap()["evaluation_runtime"], "server");
     assert_eq!(server.stats().last_flags_request.unwrap()["geoip_disable"], true);
     let geoip = ready(&server, config(&server.url()).disable_geoip(false));
@@ -376,18 +376,18 @@ fn evaluation_runtime_is_declared_and_scopes_the_fallback() {
     let all = client.get_all_flags(&ctx);
     let sent = server.stats().last_flags_request.unwrap();
     assert_eq!(sent["flag_keys_to_evaluate"], serde_json::json!(["server-beta", "any-beta"]), "{sent}");
-    assert_eq!(all.flags["server-beta"].value, FlagValue::Bool(true));
-    assert_eq!(all.flags["any-beta"].value, FlagValue::Bool(true));
+    assert_eq!(all.flags["server-beta"].value, OwnedFlagValue::Bool(true));
+    assert_eq!(all.flags["any-beta"].value, OwnedFlagValue::Bool(true));
     assert!(matches!(all.unresolved["client-beta"], Unresolved::Inconclusive { .. }), "{:?}", all.unresolved);
     // The dependent flag is decided locally: its client-only dependency is false for a server.
-    assert_eq!(all.flags["needs-client-flag"].value, FlagValue::Bool(false));
+    assert_eq!(all.flags["needs-client-flag"].value, OwnedFlagValue::Bool(false));
     assert_eq!(all.flags["needs-client-flag"].source, Source::Local);
 
     // Remote mode is a client runtime.
     let remote = RemoteClient::new(config(&server.url()).poll_interval(Duration::from_secs(60)), ctx.clone()).unwrap();
     remote.wait_until_ready(Duration::from_secs(5)).unwrap();
     assert_eq!(server.stats().last_flags_request.unwrap()["evaluation_runtime"], "client");
-    assert_eq!(remote.get_flag("client-beta").unwrap().value, FlagValue::Bool(true));
+    assert_eq!(remote.get_flag("client-beta").unwrap().value, OwnedFlagValue::Bool(true));
     assert!(remote.get_flag("server-beta").is_err(), "the server does not serve server flags to a client");
 }
 
@@ -422,7 +422,7 @@ fn evaluation_contexts_leave_out_other_contexts_flags() {
     let mut keys: Vec<&str> = all.flags.keys().map(String::as_str).collect();
     keys.sort();
     assert_eq!(keys, ["needs-mobile", "untagged", "web-only"]);
-    assert_eq!(all.flags["needs-mobile"].value, FlagValue::Bool(false), "a left-out dependency is false");
+    assert_eq!(all.flags["needs-mobile"].value, OwnedFlagValue::Bool(false), "a left-out dependency is false");
     assert!(!all.unresolved.contains_key("mobile-only"), "left out, not unresolved");
     // The fallback carries the contexts; the server leaves out the same flags.
     let remote = client.get_all_flags(&ctx);
@@ -468,14 +468,14 @@ fn parses_v4_typed_records_and_asks_for_v4() {
         "arr":{"key":"arr","value":[1]}
     },"errorsWhileComputingFlags":false,"requestId":"r4"}"#;
     let r = hogflags::client::parse_flags_response(v4).unwrap();
-    assert_eq!(r.flags["b"].value, FlagValue::Bool(true));
+    assert_eq!(r.flags["b"].value, OwnedFlagValue::Bool(true));
     assert_eq!(r.flags["b"].payload, Some(serde_json::json!({"k": 1})));
     let a = r.flags["b"].attribution.clone().unwrap();
     assert_eq!((a.config_version, a.rule_type.as_deref()), (Some(2), Some("targeted_release")));
-    assert_eq!(r.flags["v"].value, FlagValue::Variant("test".into()));
+    assert_eq!(r.flags["v"].value, OwnedFlagValue::Variant("test".into()));
     assert_eq!(r.flags["v"].attribution.as_ref().unwrap().variant_key.as_deref(), Some("test"));
-    assert_eq!(r.flags["off"].value, FlagValue::Bool(false));
-    assert_eq!((r.flags["num"].value.clone(), r.flags["num"].payload.clone()), (FlagValue::Bool(true), Some(serde_json::json!(42.5))));
+    assert_eq!(r.flags["off"].value, OwnedFlagValue::Bool(false));
+    assert_eq!((r.flags["num"].value.clone(), r.flags["num"].payload.clone()), (OwnedFlagValue::Bool(true), Some(serde_json::json!(42.5))));
     assert_eq!(r.flags["obj"].payload, Some(serde_json::json!({"color": "blue"})), "an object value is its own payload");
     assert!(r.failed.contains("bad") && r.failed.contains("arr"));
 
@@ -483,7 +483,7 @@ fn parses_v4_typed_records_and_asks_for_v4() {
     server.set_person_properties("user-1", pro_props());
     let client = ready(&server, config(&server.url()));
     let d = client.get_flag("beta", &EvaluationContext::new("user-1")).unwrap();
-    assert_eq!((d.value.clone(), d.source), (FlagValue::Bool(true), Source::Remote));
+    assert_eq!((d.value.clone(), d.source), (OwnedFlagValue::Bool(true), Source::Remote));
     assert_eq!(d.attribution.and_then(|a| a.config_version), Some(1), "the v4 record was asked for and read");
 }
 
@@ -510,7 +510,7 @@ fn config_version_2_events_carry_attribution_and_exposure() {
     let ctx = EvaluationContext::new("user-1");
     for _ in 0..2 {
         answer(split(rule));
-        assert_eq!(client.get_flag("exp", &ctx).unwrap().value, FlagValue::Variant("test".into()));
+        assert_eq!(client.get_flag("exp", &ctx).unwrap().value, OwnedFlagValue::Variant("test".into()));
     }
     {
         let ev = events.lock().unwrap();

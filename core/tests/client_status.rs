@@ -424,11 +424,11 @@ fn project_key_only_client_evaluates_every_flag_remotely() {
     assert!(t.elapsed() < Duration::from_millis(100));
     assert!(matches!(client.reload(), Err(ClientError::Config(_))));
     let d = client.get_flag("a", &ctx()).unwrap();
-    assert_eq!(d.value, hogflags::client::FlagValue::Bool(true));
+    assert_eq!(d.value, hogflags::client::OwnedFlagValue::Bool(true));
     assert_eq!(d.source, hogflags::client::Source::Remote);
     let all = client.get_all_flags(&ctx());
     assert!(all.remote_called);
-    assert_eq!(all.flags["b"].value, hogflags::client::FlagValue::Bool(false));
+    assert_eq!(all.flags["b"].value, hogflags::client::OwnedFlagValue::Bool(false));
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(server.stats().definitions_requests, 0, "nothing polled");
     assert_eq!(server.stats().flags_requests, 2);

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use client_support::*;
-use hogflags::client::{driver_threads, Client, ClientError, FlagOptions, FlagValue};
+use hogflags::client::{driver_threads, Client, ClientError, FlagOptions, OwnedFlagValue};
 use hogflags::EvaluationContext;
 
 const LOCAL: FlagOptions = FlagOptions { only_evaluate_locally: true, send_event: false };
@@ -62,11 +62,11 @@ fn read_once(client: &Client, ctx: &EvaluationContext, last: u64, counters: &Cou
     assert!(all.unresolved.is_empty(), "a bulk read left flags unresolved: {:?}", all.unresolved);
     let g = gen_of(&all.flags["gen"].payload).expect("gen payload");
     let on = g % 2 == 1;
-    assert_eq!(all.flags["a"].value, FlagValue::Bool(on), "generation {g}: half an update seen (a)");
-    assert_eq!(all.flags["b"].value, FlagValue::Bool(on), "generation {g}: half an update seen (b)");
+    assert_eq!(all.flags["a"].value, OwnedFlagValue::Bool(on), "generation {g}: half an update seen (a)");
+    assert_eq!(all.flags["b"].value, OwnedFlagValue::Bool(on), "generation {g}: half an update seen (b)");
     assert!(g >= last, "went back from generation {last} to {g}");
     let single = client.get_flag_with("a", ctx, LOCAL).expect("a single read resolves");
-    assert!(matches!(single.value, FlagValue::Bool(_)));
+    assert!(matches!(single.value, OwnedFlagValue::Bool(_)));
     let gen_single = gen_of(&client.get_flag_with("gen", ctx, LOCAL).expect("gen resolves").payload).expect("gen payload");
     assert!(gen_single >= g, "single read older than the bulk read before it ({gen_single} < {g})");
     counters.bulk_reads.fetch_add(1, Ordering::Relaxed);

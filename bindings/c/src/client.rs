@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use hogflags_core::client::{
     AllOptions, Client, ClientError, Config, DriverMode,
-    FlagOptions, FlagValue, Source, Unresolved, WaitError,
+    FlagOptions, OwnedFlagValue, Source, Unresolved, WaitError,
 };
 use hogflags_core::ReasonCode;
 use serde_json::Value;
@@ -637,9 +637,9 @@ pub unsafe extern "C" fn hf_client_get_flag(
         match &outcome {
             Ok(d) => {
                 match &d.value {
-                    FlagValue::Bool(false) => f.value = hf_value::HF_VALUE_FALSE,
-                    FlagValue::Bool(true) => f.value = hf_value::HF_VALUE_TRUE,
-                    FlagValue::Variant(v) => {
+                    OwnedFlagValue::Bool(false) => f.value = hf_value::HF_VALUE_FALSE,
+                    OwnedFlagValue::Bool(true) => f.value = hf_value::HF_VALUE_TRUE,
+                    OwnedFlagValue::Variant(v) => {
                         f.value = hf_value::HF_VALUE_VARIANT;
                         f.variant_len = v.len();
                         variant = Some(v);

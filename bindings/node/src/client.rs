@@ -286,10 +286,10 @@ unsafe fn js_value(env: RawEnv, r: &std::result::Result<FlagDetails, Unresolved>
     unsafe {
         match r {
             Ok(d) => match &d.value {
-                hogflags::client::FlagValue::Bool(b) => {
+                hogflags::client::OwnedFlagValue::Bool(b) => {
                     convert::check(sys::napi_get_boolean(env, *b, &mut out), "boolean")?
                 }
-                hogflags::client::FlagValue::Variant(v) => return js_text(env, v),
+                hogflags::client::OwnedFlagValue::Variant(v) => return js_text(env, v),
             },
             Err(_) => convert::check(sys::napi_get_undefined(env, &mut out), "undefined")?,
         }

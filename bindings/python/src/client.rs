@@ -75,8 +75,8 @@ fn details_result(py: Python<'_>, d: &FlagDetails) -> PyResult<FeatureFlagResult
 
 fn details_value<'py>(py: Python<'py>, d: &FlagDetails) -> Bound<'py, PyAny> {
     match &d.value {
-        hogflags::client::FlagValue::Bool(b) => value_to_py(py, hogflags::FlagValue::Bool(*b)),
-        hogflags::client::FlagValue::Variant(v) => PyString::new(py, v).into_any(),
+        hogflags::client::OwnedFlagValue::Bool(b) => value_to_py(py, hogflags::FlagValue::Bool(*b)),
+        hogflags::client::OwnedFlagValue::Variant(v) => PyString::new(py, v).into_any(),
     }
 }
 

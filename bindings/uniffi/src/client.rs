@@ -253,10 +253,10 @@ pub struct FlagDetails {
     pub errors_while_computing: bool,
 }
 
-pub(crate) fn client_value(v: &core::FlagValue) -> FlagValue {
+pub(crate) fn client_value(v: &core::OwnedFlagValue) -> FlagValue {
     match v {
-        core::FlagValue::Bool(value) => FlagValue::Bool { value: *value },
-        core::FlagValue::Variant(key) => FlagValue::Variant { key: key.clone() },
+        core::OwnedFlagValue::Bool(value) => FlagValue::Bool { value: *value },
+        core::OwnedFlagValue::Variant(key) => FlagValue::Variant { key: key.clone() },
     }
 }
 

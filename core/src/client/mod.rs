@@ -49,6 +49,6 @@ pub use remote_mode::RemoteClient;
 pub use settings::Settings;
 pub use wire::outcome_json;
 pub use types::{
-    AllFlags, ClientStatus, DefinitionsUpdate, FlagDetails, FlagReason, FlagValue, FlagsChanged, RuleAttribution, Source,
+    AllFlags, ClientStatus, DefinitionsUpdate, FlagDetails, FlagReason, OwnedFlagValue, FlagsChanged, RuleAttribution, Source,
     TickOutcome, Unresolved,
 };

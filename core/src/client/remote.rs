@@ -8,7 +8,7 @@ use crate::{EvaluationContext, EvaluationRuntime};
 
 use super::config::Config;
 use super::error::RemoteError;
-use super::types::{FlagDetails, FlagReason, FlagValue, RuleAttribution, Source};
+use super::types::{FlagDetails, FlagReason, OwnedFlagValue, RuleAttribution, Source};
 
 /// The JSON body of `POST /flags/?v=4` for a context. Sends the key as both `token` and `api_key` and
 /// the device id as both `device_id` and `$device_id` (D33: the server accepts either; old proxies may
@@ -89,10 +89,10 @@ fn parse_payload(v: &Value) -> Option<Value> {
     }
 }
 
-fn value_of(enabled: bool, variant: Option<&str>) -> FlagValue {
+fn value_of(enabled: bool, variant: Option<&str>) -> OwnedFlagValue {
     match variant {
-        Some(v) => FlagValue::Variant(v.to_owned()),
-        None => FlagValue::Bool(enabled),
+        Some(v) => OwnedFlagValue::Variant(v.to_owned()),
+        None => OwnedFlagValue::Bool(enabled),
     }
 }
 
@@ -117,7 +117,7 @@ pub fn parse_response(bytes: &[u8]) -> Result<RemoteFlags, RemoteError> {
         return Ok(out);
     }
     let errors = out.errors_while_computing;
-    let remote = |key: &str, value: FlagValue| FlagDetails {
+    let remote = |key: &str, value: OwnedFlagValue| FlagDetails {
         key: key.to_owned(),
         value,
         payload: None,
@@ -147,10 +147,10 @@ pub fn parse_response(bytes: &[u8]) -> Result<RemoteFlags, RemoteError> {
             // (config-v2 flags: `true`, with the value as the payload, as posthog-node renders it). A
             // record without it is a v2 record (`enabled`, `variant`).
             let (value, typed_payload) = match f.get("value") {
-                Some(Value::Bool(b)) => (FlagValue::Bool(*b), None),
-                Some(Value::String(v)) => (FlagValue::Variant(v.clone()), None),
-                Some(Value::Null) => (FlagValue::Bool(false), None),
-                Some(v @ (Value::Number(_) | Value::Object(_))) => (FlagValue::Bool(true), Some(v.clone())),
+                Some(Value::Bool(b)) => (OwnedFlagValue::Bool(*b), None),
+                Some(Value::String(v)) => (OwnedFlagValue::Variant(v.clone()), None),
+                Some(Value::Null) => (OwnedFlagValue::Bool(false), None),
+                Some(v @ (Value::Number(_) | Value::Object(_))) => (OwnedFlagValue::Bool(true), Some(v.clone())),
                 Some(Value::Array(_)) => {
                     out.failed.insert(key.clone());
                     continue;
@@ -195,8 +195,8 @@ pub fn parse_response(bytes: &[u8]) -> Result<RemoteFlags, RemoteError> {
         let payloads = root.get("featureFlagPayloads").and_then(Value::as_object);
         for (key, v) in values {
             let value = match v {
-                Value::Bool(b) => FlagValue::Bool(*b),
-                Value::String(s) => FlagValue::Variant(s.clone()),
+                Value::Bool(b) => OwnedFlagValue::Bool(*b),
+                Value::String(s) => OwnedFlagValue::Variant(s.clone()),
                 _ => continue,
             };
             let mut d = remote(key, value);

@@ -12,36 +12,37 @@ use crate::{FlagResult, InconclusiveKind};
 
 use super::error::RemoteError;
 
-/// A flag value: `false`, `true` or a variant key.
+/// A flag value owned by the client's results: `false`, `true` or a variant key. The engine's
+/// [`FlagValue`](crate::FlagValue) borrows the snapshot it came from; this one outlives snapshot swaps.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum FlagValue {
+pub enum OwnedFlagValue {
     Bool(bool),
     Variant(String),
 }
 
-impl FlagValue {
+impl OwnedFlagValue {
     pub fn is_enabled(&self) -> bool {
-        !matches!(self, FlagValue::Bool(false))
+        !matches!(self, OwnedFlagValue::Bool(false))
     }
     pub fn variant(&self) -> Option<&str> {
         match self {
-            FlagValue::Variant(v) => Some(v),
-            FlagValue::Bool(_) => None,
+            OwnedFlagValue::Variant(v) => Some(v),
+            OwnedFlagValue::Bool(_) => None,
         }
     }
     pub fn to_json(&self) -> Value {
         match self {
-            FlagValue::Bool(b) => Value::Bool(*b),
-            FlagValue::Variant(v) => Value::String(v.clone()),
+            OwnedFlagValue::Bool(b) => Value::Bool(*b),
+            OwnedFlagValue::Variant(v) => Value::String(v.clone()),
         }
     }
 }
 
-impl From<crate::FlagValue<'_>> for FlagValue {
+impl From<crate::FlagValue<'_>> for OwnedFlagValue {
     fn from(v: crate::FlagValue<'_>) -> Self {
         match v {
-            crate::FlagValue::Bool(b) => FlagValue::Bool(b),
-            crate::FlagValue::Variant(s) => FlagValue::Variant(s.to_owned()),
+            crate::FlagValue::Bool(b) => OwnedFlagValue::Bool(b),
+            crate::FlagValue::Variant(s) => OwnedFlagValue::Variant(s.to_owned()),
         }
     }
 }
@@ -67,7 +68,7 @@ pub struct FlagReason {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlagDetails {
     pub key: String,
-    pub value: FlagValue,
+    pub value: OwnedFlagValue,
     pub payload: Option<Value>,
     pub reason: Option<FlagReason>,
     pub flag_id: Option<i64>,
@@ -183,7 +184,7 @@ pub struct AllFlags {
 
 impl AllFlags {
     /// Key → value of every resolved flag.
-    pub fn values(&self) -> BTreeMap<&str, &FlagValue> {
+    pub fn values(&self) -> BTreeMap<&str, &OwnedFlagValue> {
         self.flags.iter().map(|(k, d)| (k.as_str(), &d.value)).collect()
     }
 }

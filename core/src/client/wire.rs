@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::error::{ClientError, RemoteError};
 use super::events::FlagCalledEvent;
-use super::types::{AllFlags, ClientStatus, DefinitionsUpdate, FlagDetails, FlagValue, Source, Unresolved};
+use super::types::{AllFlags, ClientStatus, DefinitionsUpdate, FlagDetails, OwnedFlagValue, Source, Unresolved};
 
 impl Source {
     /// `"local"` or `"remote"`.
@@ -60,8 +60,8 @@ impl FlagDetails {
         DetailsWire {
             key: &self.key,
             value: match &self.value {
-                FlagValue::Bool(b) => ValueWire::Bool(*b),
-                FlagValue::Variant(v) => ValueWire::Text(v),
+                OwnedFlagValue::Bool(b) => ValueWire::Bool(*b),
+                OwnedFlagValue::Variant(v) => ValueWire::Text(v),
             },
             enabled: self.value.is_enabled(),
             variant: self.value.variant(),
