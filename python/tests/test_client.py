@@ -361,3 +361,32 @@ def test_remote_config_payload(served, make_client):
     with FlagsClient(PROJECT_KEY, host=served.url, use_system_proxy=False) as keyless:
         with pytest.raises(ConfigurationError):
             keyless.get_remote_config_payload("beta")
+
+
+def test_evaluate_flags_reports_exposures_for_the_flags_read(served, make_client):
+    events = []
+    c = make_client(on_feature_flag_called=events.append)
+    assert c.wait_until_ready(5)
+    ev = c.evaluate_flags("u-batch", only_evaluate_locally=True)
+    assert events == [], "evaluating sends nothing"
+    assert ev.is_enabled("everyone") is True
+    assert ev.is_enabled("off", True) is False, "a decided False wins over the default"
+    assert ev.is_enabled("beta", True) is True, "no value: the default"
+    assert ev.get_flag("nope") is None
+    assert ev.get_flag("everyone") is True  # deduplicated: no second event
+    assert ev.get_flag("static", send_feature_flag_events=False) is None  # a read without its event
+    got = [(e["properties"]["$feature_flag"], e["properties"]["$feature_flag_response"],
+            e["properties"].get("$feature_flag_error")) for e in events]
+    assert got == [("everyone", True, None), ("off", False, None), ("beta", None, "local_evaluation_inconclusive"),
+                   ("nope", None, "flag_missing")]
+    assert all(e["distinct_id"] == "u-batch" for e in events)
+    assert ev.get_flag_payload("beta") is None and len(events) == 4, "payload reads are not reads"
+    accessed = ev.only_accessed()
+    assert sorted(accessed.keys()) == ["everyone", "off"]
+    assert sorted(accessed.unresolved_flags) == ["beta", "static"]
+    only = ev.only(["off"])
+    assert only.keys() == ["off"] and only.get_flag("off") is False
+    # An engine's evaluation has the same reads, without events.
+    engine_ev = c.engine.evaluate_flags("u-batch")
+    assert engine_ev.is_enabled("everyone") and engine_ev.only_accessed().keys() == ["everyone"]
+    assert len(events) == 4

@@ -16,7 +16,7 @@ use hogflags::client::{
     AllFlags, AllOptions, AllStep, Client, ClientError, Config, DriverMode, FlagDetails,
     FlagOptions, FlagStep, Key, Unresolved as CoreUnresolved, WaitError,
 };
-use hogflags::FlagSnapshot;
+use hogflags::{EvaluationContext, FlagSnapshot};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -140,7 +140,7 @@ impl FlagsClient {
         args: Args<'_, '_>,
         only_evaluate_locally: bool,
         keys: Option<&[Bound<'_, PyString>]>,
-    ) -> PyResult<AllFlags> {
+    ) -> PyResult<(AllFlags, EvaluationContext)> {
         let snap = self.snapshot(py)?;
         let conv = self.converter(py, &snap);
         let ctx = conv.context(&args, Some(conv.reads(py, &snap, None)))?;
@@ -152,13 +152,14 @@ impl FlagsClient {
         } else {
             guarded(py, || Ok(client.begin_all_on(&snap, &ctx, opts)))?
         };
-        match step {
-            AllStep::Done(all) => Ok(all),
+        let all = match step {
+            AllStep::Done(all) => all,
             AllStep::Remote(pending) => {
                 let full = conv.context(&args, None)?;
-                interrupt::blocking(py, || pending.finish(&full))
+                interrupt::blocking(py, || pending.finish(&full))?
             }
-        }
+        };
+        Ok((all, ctx))
     }
 }
 
@@ -176,7 +177,7 @@ impl FlagsClient {
     ) -> PyResult<FeatureFlagEvaluations> {
         let keys = flag_keys.filter(|k| !k.is_none()).map(flag_key_list).transpose()?;
         let id = if details { convert::identifier(args.distinct_id).ok().flatten().unwrap_or_default() } else { String::new() };
-        let all = self.all(py, args, only_evaluate_locally, keys.as_deref())?;
+        let (all, ctx) = self.all(py, args, only_evaluate_locally, keys.as_deref())?;
         let (flags, payloads, reasons, unresolved_out) = (PyDict::new(py), PyDict::new(py), PyDict::new(py), PyDict::new(py));
         for (k, d) in selected(py, &all, keys.as_deref())? {
             match d {
@@ -201,6 +202,9 @@ impl FlagsClient {
             payloads: payloads.unbind(),
             reasons: reasons.unbind(),
             unresolved: unresolved_out.unbind(),
+            // Reads of a client's evaluation report their exposures through the core.
+            reads: details.then(|| Arc::new(self.client.evaluations(&ctx, all))),
+            accessed: Default::default(),
         })
     }
 }

@@ -338,6 +338,8 @@ impl FlagsEngine {
                 payloads: payloads.unbind(),
                 reasons: reasons.unbind(),
                 unresolved: unresolved.unbind(),
+                reads: None,
+                accessed: Default::default(),
             })
         })
     }

@@ -1,5 +1,8 @@
 //! The result objects handed to Python: plain frozen records built from the core's answers.
 
+use std::sync::{Arc, Mutex};
+
+use hogflags::client::FlagEvaluations as CoreEvaluations;
 use hogflags::{Evaluation, FlagValue};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyList, PyString};
@@ -155,9 +158,11 @@ impl FeatureFlagResult {
     }
 }
 
-/// Every flag evaluated for one user at once (`FlagsEngine.evaluate_flags`): `flags` (key → value) and
-/// `payloads` (key → payload, only flags that have one) and `reasons` (key → `FlagReason`) for the
-/// decided flags, `unresolved` (key → `Unresolved`) for those local evaluation could not decide.
+/// Every flag evaluated for one user at once (`evaluate_flags`): `flags` (key → value) and `payloads`
+/// (key → payload, only flags that have one) and `reasons` (key → `FlagReason`) for the decided flags,
+/// `unresolved` (key → `Unresolved`) for those without a value. From a `FlagsClient`, reading a flag
+/// (`is_enabled`, `get_flag`) reports its `$feature_flag_called` event, deduplicated as one-flag calls
+/// are, so exposures are reported for the flags the code read, not for every flag evaluated.
 #[pyclass(module = "hogflags", frozen)]
 pub struct FeatureFlagEvaluations {
     #[pyo3(get)]
@@ -170,28 +175,91 @@ pub struct FeatureFlagEvaluations {
     pub reasons: Py<PyDict>,
     #[pyo3(get)]
     pub unresolved: Py<PyDict>,
+    /// The client's evaluation, which records reads and emits their events (`None` from an engine).
+    pub reads: Option<Arc<CoreEvaluations>>,
+    /// The keys read so far, in order (for `only_accessed`).
+    pub accessed: Mutex<Vec<String>>,
+}
+
+impl FeatureFlagEvaluations {
+    fn read(&self, key: &Bound<'_, PyAny>, send_feature_flag_events: bool) -> PyResult<()> {
+        let Ok(text) = key.cast::<PyString>() else { return Ok(()) };
+        let text = convert::str_of(text)?;
+        let mut accessed = self.accessed.lock().unwrap_or_else(|p| p.into_inner());
+        if !accessed.iter().any(|k| k == text) {
+            accessed.push(text.to_owned());
+        }
+        drop(accessed);
+        if let Some(reads) = &self.reads {
+            reads.get_flag(text, send_feature_flag_events);
+        }
+        Ok(())
+    }
+
+    /// The same evaluation narrowed to `keys` (those it holds), with no reads yet.
+    fn subset(&self, py: Python<'_>, keys: &[String], reads: Option<CoreEvaluations>) -> PyResult<FeatureFlagEvaluations> {
+        let pick = |from: &Py<PyDict>| -> PyResult<Py<PyDict>> {
+            let out = PyDict::new(py);
+            for k in keys {
+                if let Some(v) = from.bind(py).get_item(k)? {
+                    out.set_item(k, v)?;
+                }
+            }
+            Ok(out.unbind())
+        };
+        Ok(FeatureFlagEvaluations {
+            distinct_id: self.distinct_id.clone(),
+            flags: pick(&self.flags)?,
+            payloads: pick(&self.payloads)?,
+            reasons: pick(&self.reasons)?,
+            unresolved: pick(&self.unresolved)?,
+            reads: reads.map(Arc::new),
+            accessed: Mutex::new(Vec::new()),
+        })
+    }
 }
 
 #[pymethods]
 impl FeatureFlagEvaluations {
-    /// `True` when the flag is decided and enabled (true or any variant); `False` otherwise.
-    fn is_enabled(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
+    /// `True` when the flag has a value and it is enabled (true or any variant); `default_value` when
+    /// this evaluation has no value for it (a decided `False` stays `False`). Counts as a read.
+    #[pyo3(signature = (key, default_value=false, *, send_feature_flag_events=true))]
+    fn is_enabled(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default_value: bool, send_feature_flag_events: bool) -> PyResult<bool> {
+        self.read(key, send_feature_flag_events)?;
         match self.flags.bind(py).get_item(key)? {
             Some(v) => v.is_truthy(),
-            None => Ok(false),
+            None => Ok(default_value),
         }
     }
-    /// The flag's value (`True`, `False` or the variant), or `None` if it is not decided.
-    fn get_flag<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    /// The flag's value (`True`, `False` or the variant), or `None` if it has none. Counts as a read.
+    #[pyo3(signature = (key, *, send_feature_flag_events=true))]
+    fn get_flag<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>, send_feature_flag_events: bool) -> PyResult<Bound<'py, PyAny>> {
+        self.read(key, send_feature_flag_events)?;
         Ok(self.flags.bind(py).get_item(key)?.unwrap_or_else(|| py.None().into_bound(py)))
     }
-    /// The flag's payload, or `None`.
+    /// The flag's payload, or `None`. Not a read: no event.
     fn get_flag_payload<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         Ok(self.payloads.bind(py).get_item(key)?.unwrap_or_else(|| py.None().into_bound(py)))
     }
-    /// The keys of the decided flags, in document order.
+    /// The keys of the decided flags.
     fn keys<'py>(&self, py: Python<'py>) -> Bound<'py, PyList> {
         self.flags.bind(py).keys()
+    }
+    /// The flags without a value, and why (as `unresolved`; posthog-python's name).
+    #[getter]
+    fn unresolved_flags(&self, py: Python<'_>) -> Py<PyDict> {
+        self.unresolved.clone_ref(py)
+    }
+    /// A new evaluation holding only the flags read so far (empty if none was), with no reads yet.
+    fn only_accessed(&self, py: Python<'_>) -> PyResult<FeatureFlagEvaluations> {
+        let keys = self.accessed.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        self.subset(py, &keys, self.reads.as_ref().map(|r| r.only_accessed()))
+    }
+    /// A new evaluation holding only `keys` (keys it does not hold are dropped, with a warning from a
+    /// client's evaluation), with no reads yet.
+    fn only(&self, py: Python<'_>, keys: Vec<String>) -> PyResult<FeatureFlagEvaluations> {
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        self.subset(py, &keys, self.reads.as_ref().map(|r| r.only(&refs)))
     }
     fn __len__(&self, py: Python<'_>) -> usize {
         self.flags.bind(py).len()

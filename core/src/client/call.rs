@@ -300,7 +300,7 @@ impl Inner {
         parts.exec.run(fut, timeout, self.config.interrupt_check.as_ref()).unwrap_or_else(|e| Err(e.into_remote()))
     }
 
-    fn emit(&self, key: &str, ctx: &EvaluationContext, outcome: &Result<FlagDetails, Unresolved>, minimal_gate: bool) {
+    pub(super) fn emit(&self, key: &str, ctx: &EvaluationContext, outcome: &Result<FlagDetails, Unresolved>, minimal_gate: bool) {
         let Some(cb) = &self.config.on_flag_called else { return };
         let loaded = self.loaded_at_ms.load(std::sync::atomic::Ordering::Relaxed);
         events::report(&self.dedupe, cb.as_ref(), ctx, key, outcome, minimal_gate, (loaded > 0).then_some(loaded));

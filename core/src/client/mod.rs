@@ -25,6 +25,7 @@ mod call;
 mod config;
 mod driver;
 mod error;
+mod evaluations;
 mod events;
 mod local;
 pub mod poller;
@@ -43,6 +44,7 @@ pub use events::{
     flag_called_event, flag_events, EventDedupe, FlagCalledEvent, EXPERIMENT_EXPOSURE, FEATURE_FLAG_CALLED, MINIMAL_PROPERTIES,
 };
 pub use call::{AllOptions, AllStep, FlagOptions, FlagStep, PendingAll, PendingFlag};
+pub use evaluations::FlagEvaluations;
 pub use local::Client;
 pub use remote::{parse_response as parse_flags_response, request_body as flags_request_body, RemoteFlags};
 pub use remote_mode::RemoteClient;

@@ -161,6 +161,8 @@ impl Unresolved {
     /// The `$feature_flag_error` code (PostHog's vocabulary for events), if this outcome has one.
     pub fn error_code(&self) -> Option<String> {
         match self {
+            // No definition of this key: PostHog's SDKs report a missing flag.
+            Unresolved::Inconclusive { kind: InconclusiveKind::UnknownFlag, .. } => Some("flag_missing".into()),
             // The flag has a local definition the local inputs cannot decide (PostHog's SDKs report the same).
             Unresolved::Inconclusive { .. } => Some("local_evaluation_inconclusive".into()),
             Unresolved::FlagMissing => Some("flag_missing".into()),

@@ -1,0 +1,174 @@
+//! [`FlagEvaluations`]: the batch-evaluation object PostHog's newest SDKs recommend over one-flag getters.
+//! Evaluate every flag (or a selection) once, then branch on [`is_enabled`](FlagEvaluations::is_enabled) /
+//! [`get_flag`](FlagEvaluations::get_flag): each read records the flag as accessed and emits its
+//! `$feature_flag_called` record (deduplicated, as one-flag calls are), so exposures are reported for
+//! the flags the code actually read, not for every flag evaluated. [`only_accessed`] and [`only`] narrow
+//! the set attached to a captured event ([`event_properties`]).
+//!
+//! [`only_accessed`]: FlagEvaluations::only_accessed
+//! [`only`]: FlagEvaluations::only
+//! [`event_properties`]: FlagEvaluations::event_properties
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Map, Value};
+
+use crate::EvaluationContext;
+
+use super::local::{Client, Inner};
+use super::types::{AllFlags, FlagDetails, OwnedFlagValue, Unresolved};
+use super::AllOptions;
+
+/// The flags of one evaluation for one user, with the reads made of them. `Send + Sync`.
+pub struct FlagEvaluations {
+    inner: Arc<Inner>,
+    /// The user the events name: distinct id and groups (no properties are kept).
+    who: EvaluationContext,
+    flags: BTreeMap<String, FlagDetails>,
+    unresolved: BTreeMap<String, Unresolved>,
+    accessed: Mutex<BTreeSet<String>>,
+}
+
+impl std::fmt::Debug for FlagEvaluations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlagEvaluations").field("flags", &self.flags.keys()).field("unresolved", &self.unresolved.keys()).finish()
+    }
+}
+
+impl Client {
+    /// Evaluates every flag, or those of `opts.flag_keys` (with the `/flags` fallback, once, as
+    /// [`get_all_flags_with`](Client::get_all_flags_with)), into a [`FlagEvaluations`]. No event is sent
+    /// until a flag is read.
+    pub fn evaluate_flags(&self, ctx: &EvaluationContext, opts: AllOptions<'_>) -> FlagEvaluations {
+        self.evaluations(ctx, self.get_all_flags_with(ctx, opts))
+    }
+
+    /// A [`FlagEvaluations`] of a bulk answer for `ctx`'s user (for hosts that ran the two steps
+    /// themselves: [`begin_all`](Client::begin_all), then `finish`).
+    pub fn evaluations(&self, ctx: &EvaluationContext, all: AllFlags) -> FlagEvaluations {
+        let mut who = EvaluationContext::new(ctx.distinct_id());
+        for (group_type, key) in ctx.groups() {
+            who = who.with_group(group_type, key);
+        }
+        FlagEvaluations {
+            inner: self.inner().clone(),
+            who,
+            flags: all.flags,
+            unresolved: all.unresolved,
+            accessed: Mutex::new(BTreeSet::new()),
+        }
+    }
+}
+
+impl FlagEvaluations {
+    /// The flag's value (`None` when this evaluation has none), recording the read and, with
+    /// `send_event`, emitting its `$feature_flag_called` record (`flag_missing` for a key not evaluated,
+    /// the unresolved flag's own error otherwise).
+    pub fn get_flag(&self, key: &str, send_event: bool) -> Option<&OwnedFlagValue> {
+        self.access(key, send_event);
+        self.flags.get(key).map(|d| &d.value)
+    }
+
+    /// Whether the flag is enabled (`true` or a variant); `default` when this evaluation has no value for
+    /// it (a decided `false` stays `false`). Records the read as [`get_flag`](Self::get_flag) does.
+    pub fn is_enabled(&self, key: &str, default: bool, send_event: bool) -> bool {
+        self.get_flag(key, send_event).map_or(default, OwnedFlagValue::is_enabled)
+    }
+
+    /// The payload of the flag's value. Not a read: no access recorded, no event.
+    pub fn payload(&self, key: &str) -> Option<&Value> {
+        self.flags.get(key).and_then(|d| d.payload.as_ref())
+    }
+
+    /// The details of a flag with a value. Not a read.
+    pub fn details(&self, key: &str) -> Option<&FlagDetails> {
+        self.flags.get(key)
+    }
+
+    /// The keys with a value, sorted.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.flags.keys().map(String::as_str)
+    }
+
+    /// The flags evaluated without a value, and why. Not a read.
+    pub fn unresolved(&self) -> &BTreeMap<String, Unresolved> {
+        &self.unresolved
+    }
+
+    /// The keys read so far (with or without a value), sorted.
+    pub fn accessed(&self) -> Vec<String> {
+        self.accessed.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+    }
+
+    /// A new evaluation holding only the flags read so far (empty if none was read yet); its own reads
+    /// start afresh.
+    pub fn only_accessed(&self) -> FlagEvaluations {
+        let keys = self.accessed();
+        self.subset(keys.iter().map(String::as_str))
+    }
+
+    /// A new evaluation holding only `keys`; keys this evaluation does not hold are dropped with a
+    /// warning in the log.
+    pub fn only(&self, keys: &[&str]) -> FlagEvaluations {
+        let missing: Vec<&str> = keys.iter().copied().filter(|k| !self.flags.contains_key(*k) && !self.unresolved.contains_key(*k)).collect();
+        if !missing.is_empty() {
+            log::warn!(target: "hogflags", "FlagEvaluations::only: keys not in this evaluation are dropped: {}", missing.join(", "));
+        }
+        self.subset(keys.iter().copied())
+    }
+
+    /// The properties a captured event carries for these flags: `$feature/<key>` for every flag with a
+    /// value, and `$active_feature_flags` (the enabled keys, sorted) when there is one.
+    pub fn event_properties(&self) -> Map<String, Value> {
+        let mut out = Map::new();
+        let mut active = Vec::new();
+        for (key, d) in &self.flags {
+            out.insert(format!("$feature/{key}"), d.value.to_json());
+            if d.value.is_enabled() {
+                active.push(Value::String(key.clone()));
+            }
+        }
+        if !active.is_empty() {
+            out.insert("$active_feature_flags".into(), Value::Array(active));
+        }
+        out
+    }
+
+    fn subset<'k>(&self, keys: impl Iterator<Item = &'k str>) -> FlagEvaluations {
+        let mut flags = BTreeMap::new();
+        let mut unresolved = BTreeMap::new();
+        for k in keys {
+            if let Some(d) = self.flags.get(k) {
+                flags.insert(k.to_owned(), d.clone());
+            } else if let Some(u) = self.unresolved.get(k) {
+                unresolved.insert(k.to_owned(), u.clone());
+            }
+        }
+        FlagEvaluations {
+            inner: self.inner.clone(),
+            who: self.who.clone(),
+            flags,
+            unresolved,
+            accessed: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    fn access(&self, key: &str, send_event: bool) {
+        {
+            let mut accessed = self.accessed.lock().unwrap_or_else(|p| p.into_inner());
+            if !accessed.contains(key) {
+                accessed.insert(key.to_owned());
+            }
+        }
+        if send_event {
+            let outcome = match (self.flags.get(key), self.unresolved.get(key)) {
+                (Some(d), _) => Ok(d.clone()),
+                (None, Some(u)) => Err(u.clone()),
+                (None, None) => Err(Unresolved::FlagMissing),
+            };
+            let gate = self.inner.snapshot.load().minimal_flag_called_events();
+            self.inner.emit(key, &self.who, &outcome, gate);
+        }
+    }
+}
