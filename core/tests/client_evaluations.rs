@@ -61,10 +61,14 @@ fn reads_report_exposures_only_for_the_flags_read() {
     assert_eq!(ev.payload("gen"), Some(&json!({"gen": 1})));
     let accessed = ev.only_accessed();
     assert_eq!(accessed.keys().collect::<Vec<_>>(), ["a", "b", "gen"]);
-    assert_eq!(accessed.unresolved().keys().collect::<Vec<_>>(), ["beta"]);
-    assert!(accessed.accessed().is_empty(), "a subset starts with no reads");
+    assert!(accessed.unresolved().is_empty(), "a slice holds flags with a value only");
+    assert!(accessed.accessed().is_empty(), "a slice starts with no reads");
     let only = ev.only(&["a", "missing"]);
     assert_eq!(only.keys().collect::<Vec<_>>(), ["a"]);
+    // Reading a key a slice left out reports nothing: the flag was excluded, not missing.
+    assert_eq!(only.get_flag("b", true), None);
+    assert_eq!(only.get_flag("zzz", true), None);
+    assert!(read(&events).is_empty());
     let props = ev.event_properties();
     assert_eq!(props["$feature/a"], json!(true));
     assert_eq!(props["$feature/b"], json!(false));

@@ -212,7 +212,7 @@ impl FeatureFlagEvaluations {
             flags: pick(&self.flags)?,
             payloads: pick(&self.payloads)?,
             reasons: pick(&self.reasons)?,
-            unresolved: pick(&self.unresolved)?,
+            unresolved: PyDict::new(py).unbind(),
             reads: reads.map(Arc::new),
             accessed: Mutex::new(Vec::new()),
         })
@@ -250,13 +250,14 @@ impl FeatureFlagEvaluations {
     fn unresolved_flags(&self, py: Python<'_>) -> Py<PyDict> {
         self.unresolved.clone_ref(py)
     }
-    /// A new evaluation holding only the flags read so far (empty if none was), with no reads yet.
+    /// A slice holding only the flags with a value read so far (empty if none was), for a captured
+    /// event: no unresolved flags, no reads yet, and reading a key it left out reports nothing.
     fn only_accessed(&self, py: Python<'_>) -> PyResult<FeatureFlagEvaluations> {
         let keys = self.accessed.lock().unwrap_or_else(|p| p.into_inner()).clone();
         self.subset(py, &keys, self.reads.as_ref().map(|r| r.only_accessed()))
     }
-    /// A new evaluation holding only `keys` (keys it does not hold are dropped, with a warning from a
-    /// client's evaluation), with no reads yet.
+    /// A slice holding only `keys`, as `only_accessed` (keys without a value are dropped, with a warning
+    /// from a client's evaluation).
     fn only(&self, py: Python<'_>, keys: Vec<String>) -> PyResult<FeatureFlagEvaluations> {
         let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         self.subset(py, &keys, self.reads.as_ref().map(|r| r.only(&refs)))

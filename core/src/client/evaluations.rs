@@ -28,6 +28,9 @@ pub struct FlagEvaluations {
     flags: BTreeMap<String, FlagDetails>,
     unresolved: BTreeMap<String, Unresolved>,
     accessed: Mutex<BTreeSet<String>>,
+    /// A slice made by `only`/`only_accessed`, meant for a captured event: reading a key it left out
+    /// reports nothing (the flag was excluded, not missing), as in PostHog's SDKs.
+    sliced: bool,
 }
 
 impl std::fmt::Debug for FlagEvaluations {
@@ -57,6 +60,7 @@ impl Client {
             flags: all.flags,
             unresolved: all.unresolved,
             accessed: Mutex::new(BTreeSet::new()),
+            sliced: false,
         }
     }
 }
@@ -101,17 +105,18 @@ impl FlagEvaluations {
         self.accessed.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
     }
 
-    /// A new evaluation holding only the flags read so far (empty if none was read yet); its own reads
-    /// start afresh.
+    /// A slice holding only the flags with a value read so far (empty if none was read yet), for a
+    /// captured event: no unresolved flags, its own reads start afresh, and reading a key it left out
+    /// reports nothing.
     pub fn only_accessed(&self) -> FlagEvaluations {
         let keys = self.accessed();
         self.subset(keys.iter().map(String::as_str))
     }
 
-    /// A new evaluation holding only `keys`; keys this evaluation does not hold are dropped with a
-    /// warning in the log.
+    /// A slice holding only `keys` (as [`only_accessed`](Self::only_accessed)); keys without a value
+    /// here are dropped with a warning in the log.
     pub fn only(&self, keys: &[&str]) -> FlagEvaluations {
-        let missing: Vec<&str> = keys.iter().copied().filter(|k| !self.flags.contains_key(*k) && !self.unresolved.contains_key(*k)).collect();
+        let missing: Vec<&str> = keys.iter().copied().filter(|k| !self.flags.contains_key(*k)).collect();
         if !missing.is_empty() {
             log::warn!(target: "hogflags", "FlagEvaluations::only: keys not in this evaluation are dropped: {}", missing.join(", "));
         }
@@ -136,21 +141,14 @@ impl FlagEvaluations {
     }
 
     fn subset<'k>(&self, keys: impl Iterator<Item = &'k str>) -> FlagEvaluations {
-        let mut flags = BTreeMap::new();
-        let mut unresolved = BTreeMap::new();
-        for k in keys {
-            if let Some(d) = self.flags.get(k) {
-                flags.insert(k.to_owned(), d.clone());
-            } else if let Some(u) = self.unresolved.get(k) {
-                unresolved.insert(k.to_owned(), u.clone());
-            }
-        }
+        let flags = keys.filter_map(|k| self.flags.get(k).map(|d| (k.to_owned(), d.clone()))).collect();
         FlagEvaluations {
             inner: self.inner.clone(),
             who: self.who.clone(),
             flags,
-            unresolved,
+            unresolved: BTreeMap::new(),
             accessed: Mutex::new(BTreeSet::new()),
+            sliced: true,
         }
     }
 
@@ -161,7 +159,7 @@ impl FlagEvaluations {
                 accessed.insert(key.to_owned());
             }
         }
-        if send_event {
+        if send_event && !(self.sliced && !self.flags.contains_key(key)) {
             let outcome = match (self.flags.get(key), self.unresolved.get(key)) {
                 (Some(d), _) => Ok(d.clone()),
                 (None, Some(u)) => Err(u.clone()),
