@@ -26,6 +26,7 @@ use hogflags::FlagSnapshot;
 
 mod client;
 mod remote_client;
+mod evaluations;
 mod error;
 mod types;
 
@@ -34,6 +35,7 @@ pub use client::{
     FlagDetails, FlagLookup, FlagReason, FlagSource, FlagsChanged, FlagsClient, TickOutcome, Unresolved,
 };
 pub use remote_client::RemoteFlagsClient;
+pub use evaluations::FlagEvaluations;
 pub use error::{ApiResult, HogFlagsError};
 use error::{to_i64, Error};
 pub use types::{

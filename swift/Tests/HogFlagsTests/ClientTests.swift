@@ -90,6 +90,36 @@ final class ClientTests: XCTestCase {
         XCTAssertEqual(recorder.snapshot().0.filter { $0.properties["$feature_flag"] == "beta" }.count, 1)
     }
 
+    func testEvaluateFlagsReportsExposuresOnlyForTheFlagsRead() throws {
+        let recorder = Recorder()
+        let client = try localClient(config(), recorder)
+        try client.waitUntilReady(timeout: 10)
+        let ev = try client.evaluateFlags(context: EvaluationContext(distinctId: "user-batch"), flagKeys: nil, onlyEvaluateLocally: true)
+        XCTAssertTrue(recorder.snapshot().0.isEmpty, "evaluating sends nothing")
+        XCTAssertTrue(ev.isEnabled(key: "everyone", defaultValue: false, sendEvent: true))
+        XCTAssertFalse(ev.isEnabled(key: "off", defaultValue: true, sendEvent: true), "a decided false wins over the default")
+        XCTAssertTrue(ev.isEnabled(key: "beta", defaultValue: true, sendEvent: true), "no value: the default")
+        XCTAssertNil(ev.getFlag(key: "nope", sendEvent: true))
+        XCTAssertEqual(ev.getFlag(key: "everyone", sendEvent: true), true) // deduplicated
+        XCTAssertNil(ev.getFlag(key: "not-loaded", sendEvent: false)) // a read without its event
+        let got = recorder.snapshot().0.map { e in
+            [e.properties["$feature_flag"], e.properties["$feature_flag_response"], e.properties["$feature_flag_error"]]
+        }
+        let expected: [[JsonValue?]] = [["everyone", true, nil], ["off", false, nil],
+                                        ["beta", .null, "local_evaluation_inconclusive"], ["nope", .null, "flag_missing"]]
+        XCTAssertEqual(got, expected)
+        XCTAssertNil(ev.payload(key: "beta"), "no value, no payload")
+        XCTAssertEqual(recorder.snapshot().0.count, 4, "payload reads are not reads")
+        let accessed = ev.onlyAccessed()
+        XCTAssertEqual(accessed.keys(), ["everyone", "off"])
+        XCTAssertTrue(accessed.unresolved().isEmpty)
+        let only = ev.only(keys: ["off"])
+        XCTAssertEqual(only.getFlag(key: "off", sendEvent: true), false)
+        XCTAssertNil(only.getFlag(key: "everyone", sendEvent: true), "left out of the slice")
+        XCTAssertEqual(recorder.snapshot().0.count, 4, "a slice reports nothing for a key it left out")
+        XCTAssertEqual(ev.eventProperties()["$feature/everyone"], true)
+    }
+
     func testUndecidedFlagsFallBackToFlagsAndLocalAnswersWin() throws {
         let client = try localClient(config())
         try client.waitUntilReady(timeout: 10)

@@ -1461,6 +1461,288 @@ public func FfiConverterTypeClientListener_lower(_ value: ClientListener) -> UIn
 
 
 /**
+ * The flags of one evaluation for one user, with the reads made of them. Thread-safe.
+ */
+public protocol FlagEvaluationsProtocol: AnyObject, Sendable {
+    
+    /**
+     * The keys read so far, sorted.
+     */
+    func accessed()  -> [String]
+    
+    /**
+     * The properties a captured event carries for these flags: `$feature/<key>` and
+     * `$active_feature_flags`.
+     */
+    func eventProperties()  -> [String: JsonValue]
+    
+    /**
+     * The flag's value, `None` when this evaluation has none. A read: records the access and, with
+     * `send_event`, reports the deduplicated `$feature_flag_called` event (`flag_missing` for a key
+     * not evaluated).
+     */
+    func getFlag(key: String, sendEvent: Bool)  -> FlagValue?
+    
+    /**
+     * Whether the flag is enabled; `default_value` when this evaluation has no value for it (a decided
+     * `false` stays `false`). A read, as `get_flag`.
+     */
+    func isEnabled(key: String, defaultValue: Bool, sendEvent: Bool)  -> Bool
+    
+    /**
+     * The keys with a value, sorted.
+     */
+    func keys()  -> [String]
+    
+    /**
+     * A slice holding only `keys` (as `only_accessed`; keys without a value are dropped, logged).
+     */
+    func only(keys: [String])  -> FlagEvaluations
+    
+    /**
+     * A slice holding only the flags with a value read so far, for a captured event: no unresolved
+     * flags, no reads yet, and reading a key it left out reports nothing.
+     */
+    func onlyAccessed()  -> FlagEvaluations
+    
+    /**
+     * The payload of the flag's value. Not a read.
+     */
+    func payload(key: String)  -> JsonValue?
+    
+    /**
+     * The flags evaluated without a value, and why. Not a read.
+     */
+    func unresolved()  -> [String: Unresolved]
+    
+}
+/**
+ * The flags of one evaluation for one user, with the reads made of them. Thread-safe.
+ */
+open class FlagEvaluations: FlagEvaluationsProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_hogflags_uniffi_fn_clone_flagevaluations(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_hogflags_uniffi_fn_free_flagevaluations(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The keys read so far, sorted.
+     */
+open func accessed() -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_hogflags_uniffi_fn_method_flagevaluations_accessed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The properties a captured event carries for these flags: `$feature/<key>` and
+     * `$active_feature_flags`.
+     */
+open func eventProperties() -> [String: JsonValue]  {
+    return try!  FfiConverterDictionaryStringTypeJsonValue.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_hogflags_uniffi_fn_method_flagevaluations_event_properties(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The flag's value, `None` when this evaluation has none. A read: records the access and, with
+     * `send_event`, reports the deduplicated `$feature_flag_called` event (`flag_missing` for a key
+     * not evaluated).
+     */
+open func getFlag(key: String, sendEvent: Bool) -> FlagValue?  {
+    return try!  FfiConverterOptionTypeFlagValue.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_hogflags_uniffi_fn_method_flagevaluations_get_flag(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(key),
+        FfiConverterBool.lower(sendEvent),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether the flag is enabled; `default_value` when this evaluation has no value for it (a decided
+     * `false` stays `false`). A read, as `get_flag`.
+     */
+open func isEnabled(key: String, defaultValue: Bool, sendEvent: Bool) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_hogflags_uniffi_fn_method_flagevaluations_is_enabled(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(key),
+        FfiConverterBool.lower(defaultValue),
+        FfiConverterBool.lower(sendEvent),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The keys with a value, sorted.
+     */
+open func keys() -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_hogflags_uniffi_fn_method_flagevaluations_keys(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A slice holding only `keys` (as `only_accessed`; keys without a value are dropped, logged).
+     */
+open func only(keys: [String]) -> FlagEvaluations  {
+    return try!  FfiConverterTypeFlagEvaluations_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_hogflags_uniffi_fn_method_flagevaluations_only(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceString.lower(keys),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A slice holding only the flags with a value read so far, for a captured event: no unresolved
+     * flags, no reads yet, and reading a key it left out reports nothing.
+     */
+open func onlyAccessed() -> FlagEvaluations  {
+    return try!  FfiConverterTypeFlagEvaluations_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_hogflags_uniffi_fn_method_flagevaluations_only_accessed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The payload of the flag's value. Not a read.
+     */
+open func payload(key: String) -> JsonValue?  {
+    return try!  FfiConverterOptionTypeJsonValue.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_hogflags_uniffi_fn_method_flagevaluations_payload(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(key),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The flags evaluated without a value, and why. Not a read.
+     */
+open func unresolved() -> [String: Unresolved]  {
+    return try!  FfiConverterDictionaryStringTypeUnresolved.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_hogflags_uniffi_fn_method_flagevaluations_unresolved(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFlagEvaluations: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = FlagEvaluations
+
+    public static func lift(_ handle: UInt64) throws -> FlagEvaluations {
+        return FlagEvaluations(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: FlagEvaluations) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FlagEvaluations {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: FlagEvaluations, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFlagEvaluations_lift(_ handle: UInt64) throws -> FlagEvaluations {
+    return try FfiConverterTypeFlagEvaluations.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFlagEvaluations_lower(_ value: FlagEvaluations) -> UInt64 {
+    return FfiConverterTypeFlagEvaluations.lower(value)
+}
+
+
+
+
+
+
+/**
  * Local evaluation from definitions polled from PostHog (`/flags/definitions`), with `/flags` as the
  * fallback for flags local evaluation cannot decide. Share one per process; every method is thread-safe.
  */
@@ -1470,6 +1752,12 @@ public protocol FlagsClientProtocol: AnyObject, Sendable {
      * The definitions in use, as an engine (for the engine's API on the client's current snapshot).
      */
     func engine()  -> FlagsEngine
+    
+    /**
+     * Evaluates every flag, or those of `flag_keys` (with one `/flags` call for the undecided ones unless
+     * `only_evaluate_locally`), into a `FlagEvaluations`: no event is sent until a flag is read.
+     */
+    func evaluateFlags(context: EvaluationContext, flagKeys: [String]?, onlyEvaluateLocally: Bool) throws  -> FlagEvaluations
     
     /**
      * Every flag: local values, plus one `/flags` call for the undecided keys only (local answers win).
@@ -1611,6 +1899,22 @@ open func engine() -> FlagsEngine  {
         uniffiCallStatus in
     uniffi_hogflags_uniffi_fn_method_flagsclient_engine(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Evaluates every flag, or those of `flag_keys` (with one `/flags` call for the undecided ones unless
+     * `only_evaluate_locally`), into a `FlagEvaluations`: no event is sent until a flag is read.
+     */
+open func evaluateFlags(context: EvaluationContext, flagKeys: [String]?, onlyEvaluateLocally: Bool)throws  -> FlagEvaluations  {
+    return try  FfiConverterTypeFlagEvaluations_lift(try rustCallWithError(FfiConverterTypeHogFlagsError_lift) {
+        uniffiCallStatus in
+    uniffi_hogflags_uniffi_fn_method_flagsclient_evaluate_flags(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEvaluationContext_lower(context),
+        FfiConverterOptionSequenceString.lower(flagKeys),
+        FfiConverterBool.lower(onlyEvaluateLocally),uniffiCallStatus
     )
 })
 }
@@ -3761,9 +4065,9 @@ public struct Unresolved: Equatable, Hashable {
      */
     public var errorCode: String?
     /**
-     * A sentence saying why.
+     * For `remote_error`, the error's text; `None` otherwise (`kind` and `detail` say it all).
      */
-    public var message: String
+    public var message: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3779,8 +4083,8 @@ public struct Unresolved: Equatable, Hashable {
          * The `$feature_flag_error` code PostHog's events use for this outcome.
          */errorCode: String?, 
         /**
-         * A sentence saying why.
-         */message: String) {
+         * For `remote_error`, the error's text; `None` otherwise (`kind` and `detail` say it all).
+         */message: String?) {
         self.kind = kind
         self.detail = detail
         self.errorCode = errorCode
@@ -3806,7 +4110,7 @@ public struct FfiConverterTypeUnresolved: FfiConverterRustBuffer {
                 kind: FfiConverterString.read(from: &buf), 
                 detail: FfiConverterOptionString.read(from: &buf), 
                 errorCode: FfiConverterOptionString.read(from: &buf), 
-                message: FfiConverterString.read(from: &buf)
+                message: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -3814,7 +4118,7 @@ public struct FfiConverterTypeUnresolved: FfiConverterRustBuffer {
         FfiConverterString.write(value.kind, into: &buf)
         FfiConverterOptionString.write(value.detail, into: &buf)
         FfiConverterOptionString.write(value.errorCode, into: &buf)
-        FfiConverterString.write(value.message, into: &buf)
+        FfiConverterOptionString.write(value.message, into: &buf)
     }
 }
 
@@ -5160,6 +5464,30 @@ fileprivate struct FfiConverterOptionTypeJsonValue: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -5680,6 +6008,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hogflags_uniffi_checksum_method_flagsclient_engine() != 63071) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_hogflags_uniffi_checksum_method_flagsclient_evaluate_flags() != 51346) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_hogflags_uniffi_checksum_method_flagsclient_get_all_flags() != 4068) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5714,6 +6045,33 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hogflags_uniffi_checksum_method_flagsclient_wait_until_ready() != 8601) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hogflags_uniffi_checksum_method_flagevaluations_accessed() != 3779) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hogflags_uniffi_checksum_method_flagevaluations_event_properties() != 28062) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hogflags_uniffi_checksum_method_flagevaluations_get_flag() != 49738) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hogflags_uniffi_checksum_method_flagevaluations_is_enabled() != 6335) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hogflags_uniffi_checksum_method_flagevaluations_keys() != 61845) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hogflags_uniffi_checksum_method_flagevaluations_only() != 26323) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hogflags_uniffi_checksum_method_flagevaluations_only_accessed() != 15626) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hogflags_uniffi_checksum_method_flagevaluations_payload() != 26025) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hogflags_uniffi_checksum_method_flagevaluations_unresolved() != 51031) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_all_flags() != 11975) {

@@ -803,6 +803,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_engine(
     ): Int
+    external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_evaluate_flags(
+    ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_get_all_flags(
     ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_get_feature_flag(
@@ -826,6 +828,24 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_tick(
     ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_wait_until_ready(
+    ): Int
+    external fun uniffi_hogflags_uniffi_checksum_method_flagevaluations_accessed(
+    ): Int
+    external fun uniffi_hogflags_uniffi_checksum_method_flagevaluations_event_properties(
+    ): Int
+    external fun uniffi_hogflags_uniffi_checksum_method_flagevaluations_get_flag(
+    ): Int
+    external fun uniffi_hogflags_uniffi_checksum_method_flagevaluations_is_enabled(
+    ): Int
+    external fun uniffi_hogflags_uniffi_checksum_method_flagevaluations_keys(
+    ): Int
+    external fun uniffi_hogflags_uniffi_checksum_method_flagevaluations_only(
+    ): Int
+    external fun uniffi_hogflags_uniffi_checksum_method_flagevaluations_only_accessed(
+    ): Int
+    external fun uniffi_hogflags_uniffi_checksum_method_flagevaluations_payload(
+    ): Int
+    external fun uniffi_hogflags_uniffi_checksum_method_flagevaluations_unresolved(
     ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_all_flags(
     ): Int
@@ -990,6 +1010,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_hogflags_uniffi_fn_method_flagsclient_engine(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_hogflags_uniffi_fn_method_flagsclient_evaluate_flags(`ptr`: Long,`context`: RustBuffer.ByValue,`flagKeys`: RustBuffer.ByValue,`onlyEvaluateLocally`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_hogflags_uniffi_fn_method_flagsclient_get_all_flags(`ptr`: Long,`context`: RustBuffer.ByValue,`onlyEvaluateLocally`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_hogflags_uniffi_fn_method_flagsclient_get_feature_flag(`ptr`: Long,`key`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1014,6 +1036,28 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_hogflags_uniffi_fn_method_flagsclient_wait_until_ready(`ptr`: Long,`timeout`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_hogflags_uniffi_fn_clone_flagevaluations(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_hogflags_uniffi_fn_free_flagevaluations(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_hogflags_uniffi_fn_method_flagevaluations_accessed(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_hogflags_uniffi_fn_method_flagevaluations_event_properties(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_hogflags_uniffi_fn_method_flagevaluations_get_flag(`ptr`: Long,`key`: RustBuffer.ByValue,`sendEvent`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_hogflags_uniffi_fn_method_flagevaluations_is_enabled(`ptr`: Long,`key`: RustBuffer.ByValue,`defaultValue`: Byte,`sendEvent`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_hogflags_uniffi_fn_method_flagevaluations_keys(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_hogflags_uniffi_fn_method_flagevaluations_only(`ptr`: Long,`keys`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_hogflags_uniffi_fn_method_flagevaluations_only_accessed(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_hogflags_uniffi_fn_method_flagevaluations_payload(`ptr`: Long,`key`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_hogflags_uniffi_fn_method_flagevaluations_unresolved(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_hogflags_uniffi_fn_clone_remoteflagsclient(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_hogflags_uniffi_fn_free_remoteflagsclient(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1311,6 +1355,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_hogflags_uniffi_checksum_method_flagsclient_engine() and 0xFFFF) != 63071) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_flagsclient_evaluate_flags() and 0xFFFF) != 51346) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_hogflags_uniffi_checksum_method_flagsclient_get_all_flags() and 0xFFFF) != 4068) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1345,6 +1392,33 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_hogflags_uniffi_checksum_method_flagsclient_wait_until_ready() and 0xFFFF) != 8601) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_flagevaluations_accessed() and 0xFFFF) != 3779) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_flagevaluations_event_properties() and 0xFFFF) != 28062) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_flagevaluations_get_flag() and 0xFFFF) != 49738) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_flagevaluations_is_enabled() and 0xFFFF) != 6335) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_flagevaluations_keys() and 0xFFFF) != 61845) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_flagevaluations_only() and 0xFFFF) != 26323) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_flagevaluations_only_accessed() and 0xFFFF) != 15626) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_flagevaluations_payload() and 0xFFFF) != 26025) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_flagevaluations_unresolved() and 0xFFFF) != 51031) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_hogflags_uniffi_checksum_method_remoteflagsclient_all_flags() and 0xFFFF) != 11975) {
@@ -3022,6 +3096,458 @@ public object FfiConverterTypeClientListener: FfiConverter<ClientListener, Long>
 
 
 /**
+ * The flags of one evaluation for one user, with the reads made of them. Thread-safe.
+ */
+public interface FlagEvaluationsInterface {
+    
+    /**
+     * The keys read so far, sorted.
+     */
+    fun `accessed`(): List<kotlin.String>
+    
+    /**
+     * The properties a captured event carries for these flags: `$feature/<key>` and
+     * `$active_feature_flags`.
+     */
+    fun `eventProperties`(): Map<kotlin.String, JsonValue>
+    
+    /**
+     * The flag's value, `None` when this evaluation has none. A read: records the access and, with
+     * `send_event`, reports the deduplicated `$feature_flag_called` event (`flag_missing` for a key
+     * not evaluated).
+     */
+    fun `getFlag`(`key`: kotlin.String, `sendEvent`: kotlin.Boolean): FlagValue?
+    
+    /**
+     * Whether the flag is enabled; `default_value` when this evaluation has no value for it (a decided
+     * `false` stays `false`). A read, as `get_flag`.
+     */
+    fun `isEnabled`(`key`: kotlin.String, `defaultValue`: kotlin.Boolean, `sendEvent`: kotlin.Boolean): kotlin.Boolean
+    
+    /**
+     * The keys with a value, sorted.
+     */
+    fun `keys`(): List<kotlin.String>
+    
+    /**
+     * A slice holding only `keys` (as `only_accessed`; keys without a value are dropped, logged).
+     */
+    fun `only`(`keys`: List<kotlin.String>): FlagEvaluations
+    
+    /**
+     * A slice holding only the flags with a value read so far, for a captured event: no unresolved
+     * flags, no reads yet, and reading a key it left out reports nothing.
+     */
+    fun `onlyAccessed`(): FlagEvaluations
+    
+    /**
+     * The payload of the flag's value. Not a read.
+     */
+    fun `payload`(`key`: kotlin.String): JsonValue?
+    
+    /**
+     * The flags evaluated without a value, and why. Not a read.
+     */
+    fun `unresolved`(): Map<kotlin.String, Unresolved>
+    
+    companion object
+}
+
+/**
+ * The flags of one evaluation for one user, with the reads made of them. Thread-safe.
+ */
+open class FlagEvaluations: Disposable, AutoCloseable, FlagEvaluationsInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_hogflags_uniffi_fn_free_flagevaluations(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_hogflags_uniffi_fn_clone_flagevaluations(handle, status)
+        }
+    }
+
+    
+    /**
+     * The keys read so far, sorted.
+     */override fun `accessed`(): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_hogflags_uniffi_fn_method_flagevaluations_accessed(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The properties a captured event carries for these flags: `$feature/<key>` and
+     * `$active_feature_flags`.
+     */override fun `eventProperties`(): Map<kotlin.String, JsonValue> {
+            return FfiConverterMapStringTypeJsonValue.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_hogflags_uniffi_fn_method_flagevaluations_event_properties(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The flag's value, `None` when this evaluation has none. A read: records the access and, with
+     * `send_event`, reports the deduplicated `$feature_flag_called` event (`flag_missing` for a key
+     * not evaluated).
+     */override fun `getFlag`(`key`: kotlin.String, `sendEvent`: kotlin.Boolean): FlagValue? {
+            return FfiConverterOptionalTypeFlagValue.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_hogflags_uniffi_fn_method_flagevaluations_get_flag(
+        it,
+        
+        FfiConverterString.lower(`key`),
+        FfiConverterBoolean.lower(`sendEvent`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whether the flag is enabled; `default_value` when this evaluation has no value for it (a decided
+     * `false` stays `false`). A read, as `get_flag`.
+     */override fun `isEnabled`(`key`: kotlin.String, `defaultValue`: kotlin.Boolean, `sendEvent`: kotlin.Boolean): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_hogflags_uniffi_fn_method_flagevaluations_is_enabled(
+        it,
+        
+        FfiConverterString.lower(`key`),
+        FfiConverterBoolean.lower(`defaultValue`),
+        FfiConverterBoolean.lower(`sendEvent`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The keys with a value, sorted.
+     */override fun `keys`(): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_hogflags_uniffi_fn_method_flagevaluations_keys(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A slice holding only `keys` (as `only_accessed`; keys without a value are dropped, logged).
+     */override fun `only`(`keys`: List<kotlin.String>): FlagEvaluations {
+            return FfiConverterTypeFlagEvaluations.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_hogflags_uniffi_fn_method_flagevaluations_only(
+        it,
+        
+        FfiConverterSequenceString.lower(`keys`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A slice holding only the flags with a value read so far, for a captured event: no unresolved
+     * flags, no reads yet, and reading a key it left out reports nothing.
+     */override fun `onlyAccessed`(): FlagEvaluations {
+            return FfiConverterTypeFlagEvaluations.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_hogflags_uniffi_fn_method_flagevaluations_only_accessed(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The payload of the flag's value. Not a read.
+     */override fun `payload`(`key`: kotlin.String): JsonValue? {
+            return FfiConverterOptionalTypeJsonValue.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_hogflags_uniffi_fn_method_flagevaluations_payload(
+        it,
+        
+        FfiConverterString.lower(`key`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The flags evaluated without a value, and why. Not a read.
+     */override fun `unresolved`(): Map<kotlin.String, Unresolved> {
+            return FfiConverterMapStringTypeUnresolved.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_hogflags_uniffi_fn_method_flagevaluations_unresolved(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFlagEvaluations: FfiConverter<FlagEvaluations, Long> {
+    override fun lower(value: FlagEvaluations): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): FlagEvaluations {
+        return FlagEvaluations(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): FlagEvaluations {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: FlagEvaluations) = 8UL
+
+    override fun write(value: FlagEvaluations, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Local evaluation from definitions polled from PostHog (`/flags/definitions`), with `/flags` as the
  * fallback for flags local evaluation cannot decide. Share one per process; every method is thread-safe.
  */
@@ -3031,6 +3557,12 @@ public interface FlagsClientInterface {
      * The definitions in use, as an engine (for the engine's API on the client's current snapshot).
      */
     fun `engine`(): FlagsEngine
+    
+    /**
+     * Evaluates every flag, or those of `flag_keys` (with one `/flags` call for the undecided ones unless
+     * `only_evaluate_locally`), into a `FlagEvaluations`: no event is sent until a flag is read.
+     */
+    fun `evaluateFlags`(`context`: EvaluationContext, `flagKeys`: List<kotlin.String>?, `onlyEvaluateLocally`: kotlin.Boolean): FlagEvaluations
     
     /**
      * Every flag: local values, plus one `/flags` call for the undecided keys only (local answers win).
@@ -3224,6 +3756,27 @@ open class FlagsClient: Disposable, AutoCloseable, FlagsClientInterface
     UniffiLib.uniffi_hogflags_uniffi_fn_method_flagsclient_engine(
         it,
         _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Evaluates every flag, or those of `flag_keys` (with one `/flags` call for the undecided ones unless
+     * `only_evaluate_locally`), into a `FlagEvaluations`: no event is sent until a flag is read.
+     */
+    @Throws(HogFlagsException::class)override fun `evaluateFlags`(`context`: EvaluationContext, `flagKeys`: List<kotlin.String>?, `onlyEvaluateLocally`: kotlin.Boolean): FlagEvaluations {
+            return FfiConverterTypeFlagEvaluations.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HogFlagsException) { _status ->
+    UniffiLib.uniffi_hogflags_uniffi_fn_method_flagsclient_evaluate_flags(
+        it,
+        
+        FfiConverterTypeEvaluationContext.lower(`context`),
+        FfiConverterOptionalSequenceString.lower(`flagKeys`),
+        FfiConverterBoolean.lower(`onlyEvaluateLocally`),_status)
 }
     }
     )
@@ -5572,9 +6125,9 @@ data class Unresolved (
     var `errorCode`: kotlin.String?
     , 
     /**
-     * A sentence saying why.
+     * For `remote_error`, the error's text; `None` otherwise (`kind` and `detail` say it all).
      */
-    var `message`: kotlin.String
+    var `message`: kotlin.String?
     
 ){
     
@@ -5594,7 +6147,7 @@ public object FfiConverterTypeUnresolved: FfiConverterRustBuffer<Unresolved> {
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -5602,14 +6155,14 @@ public object FfiConverterTypeUnresolved: FfiConverterRustBuffer<Unresolved> {
             FfiConverterString.allocationSize(value.`kind`) +
             FfiConverterOptionalString.allocationSize(value.`detail`) +
             FfiConverterOptionalString.allocationSize(value.`errorCode`) +
-            FfiConverterString.allocationSize(value.`message`)
+            FfiConverterOptionalString.allocationSize(value.`message`)
     )
 
     override fun write(value: Unresolved, buf: ByteBuffer) {
             FfiConverterString.write(value.`kind`, buf)
             FfiConverterOptionalString.write(value.`detail`, buf)
             FfiConverterOptionalString.write(value.`errorCode`, buf)
-            FfiConverterString.write(value.`message`, buf)
+            FfiConverterOptionalString.write(value.`message`, buf)
     }
 }
 
@@ -7101,6 +7654,38 @@ public object FfiConverterOptionalTypeJsonValue: FfiConverterRustBuffer<JsonValu
         } else {
             buf.put(1)
             FfiConverterTypeJsonValue.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalSequenceString: FfiConverterRustBuffer<List<kotlin.String>?> {
+    override fun read(buf: ByteBuffer): List<kotlin.String>? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterSequenceString.read(buf)
+    }
+
+    override fun allocationSize(value: List<kotlin.String>?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterSequenceString.allocationSize(value)
+        }
+    }
+
+    override fun write(value: List<kotlin.String>?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterSequenceString.write(value, buf)
         }
     }
 }

@@ -88,6 +88,39 @@ class ClientTest {
     }
 
     @Test
+    fun evaluateFlagsReportsExposuresOnlyForTheFlagsRead() {
+        val recorder = Recorder()
+        val client = local(config(), recorder)
+        client.waitUntilReady(Duration.ofSeconds(10))
+        val user = evaluationContext("user-batch")
+        val ev = client.evaluateFlags(user, null, true)
+        assertTrue(recorder.called.isEmpty(), "evaluating sends nothing")
+        assertTrue(ev.isEnabled("everyone", false, true))
+        assertFalse(ev.isEnabled("off", true, true), "a decided false wins over the default")
+        assertTrue(ev.isEnabled("beta", true, true), "no value: the default")
+        assertNull(ev.getFlag("nope", true))
+        assertEquals(FlagValue.Bool(true), ev.getFlag("everyone", true)) // deduplicated
+        assertNull(ev.getFlag("not-loaded", false)) // a read without its event
+        fun prop(e: FlagCalledEvent, k: String) = e.properties[k]?.toAny()
+        assertEquals(
+            listOf(listOf("everyone", true, null), listOf("off", false, null),
+                listOf("beta", null, "local_evaluation_inconclusive"), listOf("nope", null, "flag_missing")),
+            recorder.called.map { listOf(prop(it, "\$feature_flag"), prop(it, "\$feature_flag_response"), prop(it, "\$feature_flag_error")) },
+        )
+        assertNull(ev.payload("beta"), "no value, no payload")
+        assertEquals(4, recorder.called.size, "payload reads are not reads")
+        val accessed = ev.onlyAccessed()
+        assertEquals(listOf("everyone", "off"), accessed.keys())
+        assertTrue(accessed.unresolved().isEmpty())
+        val only = ev.only(listOf("off"))
+        assertEquals(FlagValue.Bool(false), only.getFlag("off", true))
+        assertNull(only.getFlag("everyone", true), "left out of the slice")
+        assertEquals(4, recorder.called.size, "a slice reports nothing for a key it left out")
+        assertEquals(true, ev.eventProperties()["\$feature/everyone"]?.toAny())
+        for (o in listOf(ev, accessed, only)) o.close()
+    }
+
+    @Test
     fun undecidedFlagsFallBackToFlagsAndLocalAnswersWin() {
         val client = local(config())
         client.waitUntilReady(Duration.ofSeconds(10))
