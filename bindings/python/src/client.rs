@@ -26,7 +26,7 @@ use crate::convert;
 use crate::arguments::{callable, flag_key_list, key_text, seconds, text_arg, Args, Converter};
 use crate::boundary::{detached, guarded};
 use crate::engine::{FlagsEngine, DETACH_MIN_FLAGS};
-use crate::results::{payload_to_py, value_to_py};
+use crate::results::{client_value_to_py, payload_to_py};
 use crate::interrupt;
 use crate::pylog;
 use crate::results::{FeatureFlagEvaluations, FeatureFlagResult, FlagReason, Unresolved};
@@ -51,32 +51,6 @@ fn client_error(py: Python<'_>, e: &ClientError) -> PyErr {
     match client_error_object(py, e) {
         Ok(obj) => PyErr::from_value(obj),
         Err(err) => err,
-    }
-}
-
-fn unresolved(u: &CoreUnresolved) -> Unresolved {
-    Unresolved { kind: u.kind().to_owned(), detail: u.detail() }
-}
-
-fn details_result(py: Python<'_>, d: &FlagDetails) -> PyResult<FeatureFlagResult> {
-    Ok(FeatureFlagResult {
-        key: PyString::new(py, &d.key).unbind(),
-        enabled: d.value.is_enabled(),
-        variant: d.value.variant().map(str::to_owned),
-        payload: payload_to_py(py, d.payload.as_ref())?.unbind(),
-        reason: d.reason.as_ref().map(|r| r.description.clone().unwrap_or_else(|| r.code.clone())),
-        reason_code: d.reason.as_ref().map(|r| r.code.clone()),
-        condition_index: d.reason.as_ref().and_then(|r| r.condition_index),
-        flag_id: d.flag_id,
-        version: d.version,
-        locally_evaluated: d.source == hogflags::client::Source::Local,
-    })
-}
-
-fn details_value<'py>(py: Python<'py>, d: &FlagDetails) -> Bound<'py, PyAny> {
-    match &d.value {
-        hogflags::client::OwnedFlagValue::Bool(b) => value_to_py(py, hogflags::FlagValue::Bool(*b)),
-        hogflags::client::OwnedFlagValue::Variant(v) => PyString::new(py, v).into_any(),
     }
 }
 
@@ -190,9 +164,9 @@ impl FlagsClient {
                         let reason = FlagReason { code: r.code.clone(), condition_index: r.condition_index, description };
                         reasons.set_item(&k, Bound::new(py, reason)?)?;
                     }
-                    flags.set_item(k, details_value(py, d))?;
+                    flags.set_item(k, client_value_to_py(py, &d.value))?;
                 }
-                Err(u) if details => unresolved_out.set_item(k, Bound::new(py, unresolved(u))?)?,
+                Err(u) if details => unresolved_out.set_item(k, Bound::new(py, Unresolved::from_client(u))?)?,
                 Err(_) => {}
             }
         }
@@ -338,7 +312,7 @@ impl FlagsClient {
         guarded(py, || {
             let args = call_args!(distinct_id, groups, person_properties, group_properties, device_id);
             Ok(match self.flag(py, key, args, only_evaluate_locally, send_feature_flag_events)? {
-                Ok(d) => details_value(py, &d),
+                Ok(d) => client_value_to_py(py, &d.value),
                 Err(_) => py.None().into_bound(py),
             })
         })
@@ -407,7 +381,7 @@ impl FlagsClient {
         guarded(py, || {
             let args = call_args!(distinct_id, groups, person_properties, group_properties, device_id);
             match self.flag(py, key, args, only_evaluate_locally, send_feature_flag_events)? {
-                Ok(d) => details_result(py, &d).map(Some),
+                Ok(d) => FeatureFlagResult::from_client(py, &d).map(Some),
                 Err(_) => Ok(None),
             }
         })
@@ -531,19 +505,13 @@ impl FlagsClient {
     /// `ClientError` or `None`), `last_success` (epoch seconds or `None`), `fetches`.
     #[getter]
     fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        // The core's status record, with the error as a `ClientError` and the time in epoch seconds.
         let s = guarded(py, || Ok(self.client.status()))?;
-        let d = PyDict::new(py);
-        d.set_item("ready", s.ready)?;
-        d.set_item("flags_loaded", s.flags_loaded)?;
-        d.set_item("etag", s.etag)?;
-        d.set_item("consecutive_failures", s.consecutive_failures)?;
-        match &s.last_error {
-            Some(e) => d.set_item("last_error", client_error_object(py, e)?)?,
-            None => d.set_item("last_error", py.None())?,
-        }
-        let since = s.last_success.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs_f64());
-        d.set_item("last_success", since)?;
-        d.set_item("fetches", s.fetches)?;
+        let d = convert::to_py(py, &s.to_json())?.cast_into::<PyDict>()?;
+        d.set_item("last_error", s.last_error.as_ref().map(|e| client_error_object(py, e)).transpose()?)?;
+        let ms = d.get_item("last_success_ms")?.filter(|ms| !ms.is_none());
+        d.set_item("last_success", ms.map(|ms| ms.extract::<f64>().map(|ms| ms / 1000.0)).transpose()?)?;
+        d.del_item("last_success_ms")?;
         Ok(d)
     }
 

@@ -309,3 +309,38 @@ pub fn result_object(py: Python<'_>, key: Bound<'_, PyString>, e: &Evaluation<'_
         locally_evaluated: true,
     }))
 }
+
+// ---- the client's answers as Python objects -----------------------------------------------------
+
+impl Unresolved {
+    /// A client's unresolved flag: the core's kind and detail.
+    pub fn from_client(u: &hogflags::client::Unresolved) -> Unresolved {
+        Unresolved { kind: u.kind().to_owned(), detail: u.detail() }
+    }
+}
+
+impl FeatureFlagResult {
+    /// A client's resolved flag (`locally_evaluated=False` when `/flags` answered).
+    pub fn from_client(py: Python<'_>, d: &hogflags::client::FlagDetails) -> PyResult<FeatureFlagResult> {
+        Ok(FeatureFlagResult {
+            key: PyString::new(py, &d.key).unbind(),
+            enabled: d.value.is_enabled(),
+            variant: d.value.variant().map(str::to_owned),
+            payload: payload_to_py(py, d.payload.as_ref())?.unbind(),
+            reason: d.reason.as_ref().map(|r| r.description.clone().unwrap_or_else(|| r.code.clone())),
+            reason_code: d.reason.as_ref().map(|r| r.code.clone()),
+            condition_index: d.reason.as_ref().and_then(|r| r.condition_index),
+            flag_id: d.flag_id,
+            version: d.version,
+            locally_evaluated: d.source == hogflags::client::Source::Local,
+        })
+    }
+}
+
+/// A client's value: `True`, `False` or the variant.
+pub fn client_value_to_py<'py>(py: Python<'py>, v: &hogflags::client::OwnedFlagValue) -> Bound<'py, PyAny> {
+    match v {
+        hogflags::client::OwnedFlagValue::Bool(b) => value_to_py(py, FlagValue::Bool(*b)),
+        hogflags::client::OwnedFlagValue::Variant(v) => PyString::new(py, v).into_any(),
+    }
+}
