@@ -83,6 +83,8 @@ pub(crate) struct CompiledFlag {
     pub(crate) version: Option<i64>,
     pub(crate) active: bool,
     pub(crate) continuity: bool,
+    /// `filters.version` of a format this engine does not evaluate (the detail of its inconclusive answer).
+    pub(crate) other_format: Option<String>,
     pub(crate) has_experiment: Option<bool>,
     pub(crate) aggregation: Aggregation,
     pub(crate) bucket_by_device: bool,
@@ -318,6 +320,7 @@ impl Compiler<'_> {
             version: def.version,
             active: def.active.unwrap_or(false),
             continuity: def.ensure_experience_continuity.unwrap_or(false),
+            other_format: filters.other_format.as_ref().map(|v| format!("filters.version {v}")),
             has_experiment: def.has_experiment,
             aggregation,
             bucket_by_device,

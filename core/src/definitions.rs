@@ -40,7 +40,7 @@ pub struct FlagDefinition {
     pub deleted: Option<bool>,
     #[serde(default)]
     pub ensure_experience_continuity: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "filters_of_any_format")]
     pub filters: Option<Filters>,
     #[serde(default)]
     pub version: Option<i64>,
@@ -83,6 +83,22 @@ pub struct Filters {
     /// Python also accepts `bucketing_identifier` inside filters.
     #[serde(default)]
     pub bucketing_identifier: Option<String>,
+    /// `filters.version` when it names a format other than this one (absent or `1`): the server's newer
+    /// rules format, kept opaque (its fields may have other types) and never evaluated locally.
+    #[serde(skip)]
+    pub other_format: Option<Value>,
+}
+
+/// `filters` in either format: the classic one (no `version`, or `1`) typed, any other kept opaque,
+/// as PostHog's server reads it (`config_format.rs`), so that such a flag is not read as one without
+/// conditions.
+fn filters_of_any_format<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Filters>, D::Error> {
+    let Some(value) = Option::<Value>::deserialize(d)? else { return Ok(None) };
+    // As the server: absent or the number 1 is this format; anything else (null and `true` included) is not.
+    match value.get("version") {
+        Some(v) if v.as_f64() != Some(1.0) => Ok(Some(Filters { other_format: Some(v.clone()), ..Filters::default() })),
+        _ => serde_json::from_value(value).map(Some).map_err(serde::de::Error::custom),
+    }
 }
 
 /// `filters.multivariate`.

@@ -104,6 +104,10 @@ impl<'s, 'c> Evaluator<'s, 'c> {
         if !flag.active {
             return decided(flag, FlagValue::Bool(false), ReasonCode::FlagDisabled, None);
         }
+        if let Some(format) = &flag.other_format {
+            // The server's newer rules format: not evaluated here rather than read as no conditions.
+            return inconclusive(InconclusiveKind::InvalidValue, Some(format));
+        }
         if flag.continuity {
             return inconclusive(InconclusiveKind::ExperienceContinuity, Some(&flag.key));
         }

@@ -159,7 +159,9 @@ impl FlagEvaluations {
                 accessed.insert(key.to_owned());
             }
         }
-        if send_event && !(self.sliced && !self.flags.contains_key(key)) {
+        // A slice reports nothing for a key it left out: that flag was excluded, not missing.
+        let left_out = self.sliced && !self.flags.contains_key(key);
+        if send_event && !left_out {
             let outcome = match (self.flags.get(key), self.unresolved.get(key)) {
                 (Some(d), _) => Ok(d.clone()),
                 (None, Some(u)) => Err(u.clone()),
