@@ -2,7 +2,9 @@
  * hogflags: PostHog feature flags evaluated locally, with the server's exact semantics.
  *
  * Ownership rules (they hold for every function):
- *  - Handles (hf_engine, hf_context) are created by *_new / *_from_json and freed by their *_free.
+ *  - Handles (hf_engine, hf_context, hf_client_config, hf_client, hf_evaluations) are created by
+ *    their *_new / *_from_json / hf_client_snapshot / hf_client_evaluate_flags / hf_evaluations_only*
+ *    and freed by their *_free.
  *  - A `char **out_...` string is owned by the caller and freed with hf_string_free (never free()).
  *  - Strings returned as `const char *` (hf_version, hf_last_error, hf_*_name) and the `variant` /
  *    `detail` of an hf_result are borrowed: never freed by the caller.
@@ -260,7 +262,8 @@ typedef enum hf_property_kind {
 } hf_property_kind;
 
 /**
- * Options of `hf_client_get_flag*` and `hf_client_get_all_flags_json`, combined with `|`.
+ * Options of `hf_client_get_flag*`, `hf_client_get_all_flags_json`, `hf_client_get_flags_json` and
+ * `hf_client_evaluate_flags`, combined with `|`.
  */
 typedef enum hf_flag_option {
   /**
@@ -272,7 +275,8 @@ typedef enum hf_flag_option {
    */
   HF_FLAG_ONLY_LOCAL = 1,
   /**
-   * Do not report a `$feature_flag_called` event for this call (`hf_client_get_flag*` only).
+   * Do not report a `$feature_flag_called` event for this call (`hf_client_get_flag*` only;
+   * `hf_client_evaluate_flags` refuses it: its reads choose with `send_event`).
    */
   HF_FLAG_NO_EVENT = 2,
 } hf_flag_option;
@@ -312,6 +316,17 @@ typedef struct hf_context hf_context;
  * and free the old one once no thread uses it (or results borrowed from it).
  */
 typedef struct hf_engine hf_engine;
+
+/**
+ * The flags of one evaluation for one user (from `hf_client_evaluate_flags`), with the reads made of
+ * them. Free it with `hf_evaluations_free`. It keeps what it needs of its client: it stays usable after
+ * `hf_client_free`, and its reads still report through that client's `on_flag_called` callback (whose
+ * `user_data` must therefore outlive it).
+ *
+ * Thread safety: every evaluations function except `hf_evaluations_free` may be called from any number
+ * of threads at once on the same handle.
+ */
+typedef struct hf_evaluations hf_evaluations;
 
 /**
  * One property (key and typed value) passed to the typed calls. Only the field its `kind` names is
@@ -986,6 +1001,23 @@ enum hf_status hf_client_get_flags_json(const struct hf_client *client,
                                         char **out_json);
 
 /**
+ * Evaluates every flag for a JSON context (as `hf_client_get_flags_json`), or those listed in
+ * `flag_keys_json` (a JSON array of keys; NULL for every flag), into a new `hf_evaluations` in
+ * `*out_evaluations` (free it with `hf_evaluations_free`): local values, plus one `/flags` call for the
+ * undecided ones when allowed (`HF_FLAG_ONLY_LOCAL` in `options` forbids it; `HF_FLAG_NO_EVENT` is
+ * refused with `HF_ERR_INVALID_ARGUMENT`). No event is sent until a flag is read
+ * (`hf_evaluations_get_flag_json`, `hf_evaluations_is_enabled`).
+ *
+ * Thread safety: safe to call concurrently on the same client; blocks while it asks `/flags`, as
+ * `hf_client_get_flags_json` does.
+ */
+enum hf_status hf_client_evaluate_flags(const struct hf_client *client,
+                                        const char *context_json,
+                                        const char *flag_keys_json,
+                                        int32_t options,
+                                        struct hf_evaluations **out_evaluations);
+
+/**
  * The polling state as a new JSON string in `*out_json` (free it with `hf_string_free`):
  * `{"ready", "flags_loaded", "etag", "consecutive_failures", "last_error": {"code", "message"} | null,
  * "last_success_ms", "fetches"}`.
@@ -994,6 +1026,104 @@ enum hf_status hf_client_get_flags_json(const struct hf_client *client,
  */
 enum hf_status hf_client_status_json(const struct hf_client *client,
                                      char **out_json);
+
+/**
+ * Frees an evaluations object. NULL is a no-op. Slices made from it (`hf_evaluations_only`,
+ * `hf_evaluations_only_accessed`) are independent and stay valid.
+ *
+ * Thread safety: the caller must make sure no other thread is using the evaluations.
+ */
+void hf_evaluations_free(struct hf_evaluations *evaluations);
+
+/**
+ * The value of flag `key` as a new JSON string in `*out_json` (free it with `hf_string_free`): `true`,
+ * `false` or the variant (`"control"`), or `null` when this evaluation has no value for it (unresolved,
+ * or not evaluated). A read: records the access and, when `send_event` is non-zero, reports the
+ * deduplicated `$feature_flag_called` event through the client's `on_flag_called` callback (with
+ * `$feature_flag_error` for a flag without a value: the unresolved flag's own error, `flag_missing` for
+ * a key not evaluated). A slice reports nothing for a key it left out.
+ *
+ * Thread safety: safe to call concurrently on the same evaluations.
+ */
+enum hf_status hf_evaluations_get_flag_json(const struct hf_evaluations *evaluations,
+                                            const char *key,
+                                            int32_t send_event,
+                                            char **out_json);
+
+/**
+ * Whether flag `key` is enabled (`true` or a variant), stored in `*out_enabled` as 1 or 0;
+ * `default_value` (as 1 or 0) when this evaluation has no value for it (a decided `false` stays 0).
+ * `*out_enabled` is set to the default first, so a failed call leaves the default there. A read, as
+ * `hf_evaluations_get_flag_json` (`send_event` non-zero reports the event).
+ *
+ * Thread safety: safe to call concurrently on the same evaluations.
+ */
+enum hf_status hf_evaluations_is_enabled(const struct hf_evaluations *evaluations,
+                                         const char *key,
+                                         int32_t default_value,
+                                         int32_t send_event,
+                                         int32_t *out_enabled);
+
+/**
+ * The payload of flag `key`'s value as a new JSON string in `*out_json` (free it with
+ * `hf_string_free`), or `null` when it has none (or no value). Not a read: no access is recorded, no
+ * event is sent.
+ *
+ * Thread safety: safe to call concurrently on the same evaluations.
+ */
+enum hf_status hf_evaluations_payload_json(const struct hf_evaluations *evaluations,
+                                           const char *key,
+                                           char **out_json);
+
+/**
+ * The keys of the flags with a value, sorted, as a new JSON array in `*out_json` (free it with
+ * `hf_string_free`). Not a read.
+ *
+ * Thread safety: safe to call concurrently on the same evaluations.
+ */
+enum hf_status hf_evaluations_keys_json(const struct hf_evaluations *evaluations, char **out_json);
+
+/**
+ * The flags evaluated without a value, and why, as a new JSON object in `*out_json` (free it with
+ * `hf_string_free`): `{"<key>": {"key", "kind", "detail", "error_code", "message"}}`, the unresolved
+ * shape of `hf_client_get_flag_json`. A slice has none. Not a read.
+ *
+ * Thread safety: safe to call concurrently on the same evaluations.
+ */
+enum hf_status hf_evaluations_unresolved_json(const struct hf_evaluations *evaluations,
+                                              char **out_json);
+
+/**
+ * The properties a captured event carries for these flags, as a new JSON object in `*out_json` (free it
+ * with `hf_string_free`): `"$feature/<key>"` (the value) for every flag with a value, and
+ * `"$active_feature_flags"` (the enabled keys, sorted) when one is enabled. Usually called on a slice
+ * (`hf_evaluations_only_accessed`, `hf_evaluations_only`). Not a read.
+ *
+ * Thread safety: safe to call concurrently on the same evaluations.
+ */
+enum hf_status hf_evaluations_event_properties_json(const struct hf_evaluations *evaluations,
+                                                    char **out_json);
+
+/**
+ * A new slice in `*out_evaluations` (free it with `hf_evaluations_free`) holding only the flags with a
+ * value read so far (empty if none was read yet), for a captured event: no unresolved flags, its own
+ * reads start afresh, and reading a key it left out reports nothing.
+ *
+ * Thread safety: safe to call concurrently on the same evaluations.
+ */
+enum hf_status hf_evaluations_only_accessed(const struct hf_evaluations *evaluations,
+                                            struct hf_evaluations **out_evaluations);
+
+/**
+ * A new slice in `*out_evaluations` (free it with `hf_evaluations_free`) holding only the flags listed
+ * in `flag_keys_json` (a JSON array of keys), as `hf_evaluations_only_accessed`; listed keys without a
+ * value here are dropped (with a warning in the log).
+ *
+ * Thread safety: safe to call concurrently on the same evaluations.
+ */
+enum hf_status hf_evaluations_only(const struct hf_evaluations *evaluations,
+                                   const char *flag_keys_json,
+                                   struct hf_evaluations **out_evaluations);
 
 /**
  * Sends the library's log lines (target `hogflags`) up to `max_level` (0 = off, 1 = error, 2 = warn,

@@ -95,3 +95,25 @@ fn a_selection_evaluates_and_reports_only_the_listed_keys() {
     assert_eq!(ev.get_flag("nope", true), None);
     assert_eq!(read(&events), [("a".into(), json!(null), json!("flag_missing")), ("nope".into(), json!(null), json!("flag_missing"))]);
 }
+
+/// An evaluation answered by `/flags` reports its reads with the answer's `minimalFlagCalledEvents`, not
+/// with the local definitions' (a client without a secret key has none).
+#[test]
+fn reads_use_the_minimal_events_setting_of_the_answer_they_came_from() {
+    let doc = json!({"minimal_flag_called_events": true, "flags": [
+        {"id": 1, "key": "plain", "active": true, "has_experiment": false,
+         "filters": {"groups": [{"properties": [], "rollout_percentage": 100}], "payloads": {"true": "{\"a\": 1}"}}}]});
+    let server = start_server(serde_json::to_vec(&doc).unwrap());
+    let events: Arc<Mutex<Vec<FlagCalledEvent>>> = Arc::default();
+    let sink = events.clone();
+    let keyless = hogflags::client::Config::new(PROJECT_KEY)
+        .host(server.url())
+        .use_system_proxy(false)
+        .on_flag_called(move |e| sink.lock().unwrap().push(e));
+    let client = Client::new(keyless).unwrap();
+    let ev = client.evaluate_flags(&EvaluationContext::new("u1"), AllOptions::default());
+    assert_eq!(ev.get_flag("plain", true), Some(&OwnedFlagValue::Bool(true)));
+    let got = events.lock().unwrap().pop().expect("one event");
+    assert!(got.properties.keys().all(|k| hogflags::client::MINIMAL_PROPERTIES.contains(&k.as_str())), "{:?}", got.properties);
+    assert!(!got.properties.contains_key("$feature_flag_payload"));
+}

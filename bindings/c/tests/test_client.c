@@ -390,6 +390,229 @@ static int t_all_flags_json(void) {
   return 1;
 }
 
+/* ---- batch evaluation (hf_evaluations) ---------------------------------------------------------- */
+
+static char seen[2048]; /* the last text an evaluations helper read, for the failure message */
+
+/* Keeps a library string in `seen` for the failure message and frees it; 0 unless `st` is HF_OK. */
+static int keep(hf_status st, char *text) {
+  snprintf(seen, sizeof seen, "%s (%s)", text ? text : "NULL", hf_status_name(st));
+  hf_string_free(text);
+  return st == HF_OK;
+}
+static int flag_is(const hf_evaluations *ev, const char *key, int send_event, const char *want) {
+  char *j = NULL;
+  hf_status st = hf_evaluations_get_flag_json(ev, key, send_event, &j);
+  int ok = st == HF_OK && j && !strcmp(j, want);
+  return keep(st, j) && ok;
+}
+static int keys_are(const hf_evaluations *ev, const char *want) {
+  char *j = NULL;
+  hf_status st = hf_evaluations_keys_json(ev, &j);
+  int ok = st == HF_OK && j && !strcmp(j, want);
+  return keep(st, j) && ok;
+}
+static int payload_is(const hf_evaluations *ev, const char *key, const char *want) {
+  char *j = NULL;
+  hf_status st = hf_evaluations_payload_json(ev, key, &j);
+  int ok = st == HF_OK && j && !strcmp(j, want);
+  return keep(st, j) && ok;
+}
+/* `*_json` output of `fn` contains every one of the NULL-terminated `parts` (and lacks `absent`). */
+static int json_has(hf_status (*fn)(const hf_evaluations *, char **), const hf_evaluations *ev, const char *absent, ...) {
+  char *j = NULL;
+  const char *part;
+  va_list ap;
+  hf_status st = fn(ev, &j);
+  int ok = st == HF_OK && j && !(absent && strstr(j, absent));
+  va_start(ap, absent);
+  while (ok && (part = va_arg(ap, const char *)) != NULL) ok = strstr(j, part) != NULL;
+  va_end(ap);
+  return keep(st, j) && ok;
+}
+static int enabled_is(const hf_evaluations *ev, const char *key, int default_value, int send_event, int want) {
+  int got = -1;
+  hf_status st = hf_evaluations_is_enabled(ev, key, default_value, send_event, &got);
+  snprintf(seen, sizeof seen, "%d (%s)", got, hf_status_name(st));
+  return st == HF_OK && got == want;
+}
+#define EXPECT_SEEN(cond)                                                                          \
+  do {                                                                                             \
+    if (!(cond)) return fail("line %d: %s (got %s; last error: %s)", __LINE__, #cond, seen, hf_last_error()); \
+  } while (0)
+#define EVENT_HAS(text) (strstr(peek().last_event, text) != NULL)
+
+static int t_evaluations(void) {
+  hf_evaluations *ev = NULL, *pro = NULL, *sel = NULL, *slice = NULL, *bad = (hf_evaluations *)0x1;
+  char *json = (char *)0x1;
+  int before, on = -1;
+  /* Evaluating sends no event; beta needs the plan (undecided locally), exp is a variant. */
+  before = events_seen();
+  EXPECT(hf_client_evaluate_flags(client, "{\"distinct_id\":\"ev-1\"}", NULL, HF_FLAG_ONLY_LOCAL, &ev) == HF_OK && ev);
+  EXPECT(events_seen() == before);
+  EXPECT_SEEN(keys_are(ev, "[\"exp\"]"));
+  EXPECT_SEEN(json_has(hf_evaluations_unresolved_json, ev, NULL, "\"beta\":{", "\"key\":\"beta\"", "\"kind\":\"missing_property\"",
+                       "\"detail\":\"plan\"", "\"error_code\":\"local_evaluation_inconclusive\"", (char *)NULL));
+  /* A read sends one event, deduplicated. */
+  EXPECT_SEEN(flag_is(ev, "exp", 1, "\"control-long-variant-name\""));
+  EXPECT(events_seen() == before + 1);
+  EXPECT(EVENT_HAS("\"event\":\"$feature_flag_called\"") && EVENT_HAS("\"distinct_id\":\"ev-1\""));
+  EXPECT(EVENT_HAS("\"$feature_flag\":\"exp\"") && EVENT_HAS("\"$feature_flag_response\":\"control-long-variant-name\""));
+  EXPECT(EVENT_HAS("\"locally_evaluated\":true") && !EVENT_HAS("$feature_flag_error"));
+  EXPECT_SEEN(flag_is(ev, "exp", 1, "\"control-long-variant-name\""));
+  EXPECT_SEEN(enabled_is(ev, "exp", 0, 1, 1));
+  EXPECT(events_seen() == before + 1);
+  /* An undecided flag: null, its event says local evaluation was inconclusive; default_value applies. */
+  EXPECT_SEEN(enabled_is(ev, "beta", 1, 1, 1));
+  EXPECT(events_seen() == before + 2);
+  EXPECT(EVENT_HAS("\"$feature_flag\":\"beta\"") && EVENT_HAS("\"$feature_flag_response\":null"));
+  EXPECT(EVENT_HAS("\"$feature_flag_error\":\"local_evaluation_inconclusive\""));
+  EXPECT_SEEN(enabled_is(ev, "beta", 0, 1, 0));
+  EXPECT_SEEN(flag_is(ev, "beta", 1, "null"));
+  EXPECT(events_seen() == before + 2);
+  /* A key not evaluated: null, flag_missing. */
+  EXPECT_SEEN(flag_is(ev, "no-such-flag", 1, "null"));
+  EXPECT(events_seen() == before + 3);
+  EXPECT(EVENT_HAS("\"$feature_flag\":\"no-such-flag\"") && EVENT_HAS("\"$feature_flag_error\":\"flag_missing\""));
+  /* only_accessed: the read flags with a value (exp), no unresolved; reading a left-out key sends nothing. */
+  EXPECT(hf_evaluations_only_accessed(ev, &slice) == HF_OK && slice);
+  EXPECT_SEEN(keys_are(slice, "[\"exp\"]"));
+  EXPECT_SEEN(json_has(hf_evaluations_unresolved_json, slice, "beta", "{}", (char *)NULL));
+  EXPECT_SEEN(json_has(hf_evaluations_event_properties_json, slice, "beta",
+                       "\"$feature/exp\":\"control-long-variant-name\"", "\"$active_feature_flags\":[\"exp\"]", (char *)NULL));
+  before = events_seen();
+  EXPECT_SEEN(flag_is(slice, "never-read", 1, "null"));
+  EXPECT(events_seen() == before);
+  hf_evaluations_free(slice);
+  slice = NULL;
+  hf_evaluations_free(ev);
+  ev = NULL;
+
+  /* A decided user: send_event = 0 records the access without an event; payloads are not reads. */
+  before = events_seen();
+  EXPECT(hf_client_evaluate_flags(client, "{\"distinct_id\":\"ev-2\",\"person_properties\":{\"plan\":\"pro\"}}", NULL, 0, &pro) == HF_OK);
+  EXPECT_SEEN(keys_are(pro, "[\"beta\",\"exp\"]"));
+  EXPECT_SEEN(json_has(hf_evaluations_unresolved_json, pro, NULL, "{}", (char *)NULL));
+  EXPECT_SEEN(payload_is(pro, "beta", "{\"color\":\"blue\"}"));
+  EXPECT_SEEN(payload_is(pro, "exp", "null"));
+  EXPECT_SEEN(payload_is(pro, "no-such-flag", "null"));
+  EXPECT(hf_evaluations_only_accessed(pro, &slice) == HF_OK);
+  EXPECT_SEEN(keys_are(slice, "[]")); /* payload reads recorded no access */
+  EXPECT_SEEN(json_has(hf_evaluations_event_properties_json, slice, "$active_feature_flags", "{}", (char *)NULL));
+  hf_evaluations_free(slice);
+  slice = NULL;
+  EXPECT_SEEN(enabled_is(pro, "exp", 0, 0, 1));
+  EXPECT(events_seen() == before);
+  EXPECT(hf_evaluations_only_accessed(pro, &slice) == HF_OK);
+  EXPECT_SEEN(keys_are(slice, "[\"exp\"]"));
+  hf_evaluations_free(slice);
+  slice = NULL;
+  /* The full event properties. */
+  EXPECT_SEEN(json_has(hf_evaluations_event_properties_json, pro, NULL, "\"$feature/beta\":true",
+                       "\"$feature/exp\":\"control-long-variant-name\"", "\"$active_feature_flags\":[\"beta\",\"exp\"]", (char *)NULL));
+  /* only: the listed keys with a value (an unknown one is dropped); a left-out key sends nothing, even
+     one the parent would report, and the parent still reports it afterwards (nothing was deduplicated). */
+  EXPECT(hf_evaluations_only(pro, "[\"exp\",\"no-such-flag\"]", &slice) == HF_OK && slice);
+  EXPECT_SEEN(keys_are(slice, "[\"exp\"]"));
+  EXPECT_SEEN(flag_is(slice, "beta", 1, "null"));
+  EXPECT_SEEN(enabled_is(slice, "beta", 1, 1, 1));
+  EXPECT(events_seen() == before);
+  EXPECT_SEEN(flag_is(pro, "beta", 1, "true"));
+  EXPECT(events_seen() == before + 1);
+  EXPECT(EVENT_HAS("\"distinct_id\":\"ev-2\"") && EVENT_HAS("\"$feature_flag\":\"beta\"") && EVENT_HAS("\"$feature_flag_response\":true"));
+  EXPECT(EVENT_HAS("\"$feature_flag_payload\":{\"color\":\"blue\"}"));
+  /* A slice reports the keys it holds; its reads start afresh; it outlives its parent. */
+  hf_evaluations_free(pro);
+  pro = NULL;
+  EXPECT_SEEN(flag_is(slice, "exp", 1, "\"control-long-variant-name\""));
+  EXPECT(events_seen() == before + 2 && EVENT_HAS("\"$feature_flag\":\"exp\"") && EVENT_HAS("\"distinct_id\":\"ev-2\""));
+  EXPECT(hf_evaluations_only_accessed(slice, &ev) == HF_OK);
+  EXPECT_SEEN(keys_are(ev, "[\"exp\"]"));
+  hf_evaluations_free(ev);
+  ev = NULL;
+  hf_evaluations_free(slice);
+  slice = NULL;
+
+  /* A decided false stays false whatever the default. */
+  EXPECT(hf_client_evaluate_flags(client, "{\"distinct_id\":\"ev-3\",\"person_properties\":{\"plan\":\"free\"}}", NULL, 0, &ev) == HF_OK);
+  before = events_seen();
+  EXPECT_SEEN(enabled_is(ev, "beta", 1, 1, 0));
+  EXPECT(events_seen() == before + 1 && EVENT_HAS("\"$feature_flag_response\":false"));
+  EXPECT_SEEN(flag_is(ev, "beta", 0, "false"));
+  hf_evaluations_free(ev);
+  ev = NULL;
+
+  /* A selection: the listed keys only; an unknown one is unresolved (unknown_flag, reported as flag_missing). */
+  EXPECT(hf_client_evaluate_flags(client, "{\"distinct_id\":\"ev-4\"}", "[\"exp\",\"no-such-flag\"]", HF_FLAG_ONLY_LOCAL, &sel) == HF_OK);
+  EXPECT_SEEN(keys_are(sel, "[\"exp\"]"));
+  EXPECT_SEEN(json_has(hf_evaluations_unresolved_json, sel, "beta", "\"no-such-flag\":{", "\"kind\":\"unknown_flag\"",
+                       "\"error_code\":\"flag_missing\"", (char *)NULL));
+  before = events_seen();
+  EXPECT_SEEN(flag_is(sel, "no-such-flag", 1, "null"));
+  EXPECT(events_seen() == before + 1 && EVENT_HAS("\"$feature_flag_error\":\"flag_missing\""));
+  hf_evaluations_free(sel);
+  sel = NULL;
+
+  /* The /flags fallback: the server knows remote-user's plan (t_remote_fallback); still no event. */
+  before = events_seen();
+  EXPECT(hf_client_evaluate_flags(client, "{\"distinct_id\":\"remote-user\"}", "[\"beta\"]", HF_FLAG_DEFAULT, &ev) == HF_OK);
+  EXPECT(events_seen() == before);
+  EXPECT_SEEN(keys_are(ev, "[\"beta\"]"));
+  EXPECT_SEEN(flag_is(ev, "beta", 0, "true"));
+  hf_evaluations_free(ev);
+  ev = NULL;
+
+  /* Refused arguments: nothing is created, out-pointers are reset, no read happens. */
+  EXPECT(hf_client_evaluate_flags(NULL, "{\"distinct_id\":\"u\"}", NULL, 0, &bad) == HF_ERR_NULL_ARGUMENT && bad == NULL);
+  EXPECT(hf_client_evaluate_flags(client, NULL, NULL, 0, &bad) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_evaluate_flags(client, "{\"distinct_id\":\"u\"}", NULL, 0, NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_evaluate_flags(client, "{oops", NULL, 0, &bad) == HF_ERR_INVALID_JSON && bad == NULL);
+  EXPECT(hf_client_evaluate_flags(client, "\xff", NULL, 0, &bad) == HF_ERR_INVALID_UTF8);
+  EXPECT(hf_client_evaluate_flags(client, "{\"distinct_id\":\"u\"}", "\"exp\"", 0, &bad) == HF_ERR_INVALID_JSON);
+  EXPECT(hf_client_evaluate_flags(client, "{\"distinct_id\":\"u\"}", "[1]", 0, &bad) == HF_ERR_INVALID_JSON);
+  EXPECT(hf_client_evaluate_flags(client, "{\"distinct_id\":\"u\"}", "[\"\xfe\"]", 0, &bad) == HF_ERR_INVALID_UTF8);
+  EXPECT(hf_client_evaluate_flags(client, "{\"distinct_id\":\"u\"}", NULL, HF_FLAG_NO_EVENT, &bad) == HF_ERR_INVALID_ARGUMENT);
+  EXPECT(hf_client_evaluate_flags(client, "{\"distinct_id\":\"u\"}", NULL, 1 << 8, &bad) == HF_ERR_INVALID_ARGUMENT && bad == NULL);
+  EXPECT(hf_client_evaluate_flags(client, "{\"distinct_id\":\"ev-5\"}", NULL, HF_FLAG_ONLY_LOCAL, &ev) == HF_OK);
+  before = events_seen();
+  EXPECT(hf_evaluations_get_flag_json(NULL, "exp", 1, &json) == HF_ERR_NULL_ARGUMENT && json == NULL);
+  EXPECT(hf_evaluations_get_flag_json(ev, NULL, 1, &json) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_evaluations_get_flag_json(ev, "exp", 1, NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_evaluations_get_flag_json(ev, "\xff", 1, &json) == HF_ERR_INVALID_UTF8 && json == NULL);
+  EXPECT(hf_evaluations_is_enabled(NULL, "exp", 1, 1, &on) == HF_ERR_NULL_ARGUMENT && on == 1); /* the default */
+  EXPECT(hf_evaluations_is_enabled(ev, NULL, 0, 1, &on) == HF_ERR_NULL_ARGUMENT && on == 0);
+  EXPECT(hf_evaluations_is_enabled(ev, "exp", 0, 1, NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_evaluations_is_enabled(ev, "\xff", 7, 1, &on) == HF_ERR_INVALID_UTF8 && on == 1);
+  EXPECT(events_seen() == before); /* no refused call read a flag */
+  EXPECT(hf_evaluations_only_accessed(ev, &slice) == HF_OK);
+  EXPECT_SEEN(keys_are(slice, "[]"));
+  hf_evaluations_free(slice);
+  slice = NULL;
+  json = (char *)0x1;
+  EXPECT(hf_evaluations_payload_json(NULL, "beta", &json) == HF_ERR_NULL_ARGUMENT && json == NULL);
+  EXPECT(hf_evaluations_payload_json(ev, NULL, &json) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_evaluations_payload_json(ev, "beta", NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_evaluations_payload_json(ev, "\xff", &json) == HF_ERR_INVALID_UTF8);
+  EXPECT(hf_evaluations_keys_json(NULL, &json) == HF_ERR_NULL_ARGUMENT && json == NULL);
+  EXPECT(hf_evaluations_keys_json(ev, NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_evaluations_unresolved_json(NULL, &json) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_evaluations_unresolved_json(ev, NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_evaluations_event_properties_json(NULL, &json) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_evaluations_event_properties_json(ev, NULL) == HF_ERR_NULL_ARGUMENT);
+  bad = (hf_evaluations *)0x1;
+  EXPECT(hf_evaluations_only_accessed(NULL, &bad) == HF_ERR_NULL_ARGUMENT && bad == NULL);
+  EXPECT(hf_evaluations_only_accessed(ev, NULL) == HF_ERR_NULL_ARGUMENT);
+  bad = (hf_evaluations *)0x1;
+  EXPECT(hf_evaluations_only(NULL, "[\"exp\"]", &bad) == HF_ERR_NULL_ARGUMENT && bad == NULL);
+  EXPECT(hf_evaluations_only(ev, NULL, &bad) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_evaluations_only(ev, "[\"exp\"]", NULL) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_evaluations_only(ev, "{\"exp\":1}", &bad) == HF_ERR_INVALID_JSON && bad == NULL);
+  EXPECT(hf_evaluations_only(ev, "[\"\xff\"]", &bad) == HF_ERR_INVALID_UTF8);
+  hf_evaluations_free(ev);
+  hf_evaluations_free(NULL);
+  return 1;
+}
+
 static int t_definitions_update(void) {
   hf_context *ctx = NULL;
   hf_engine *old = NULL, *fresh = NULL;
@@ -739,6 +962,7 @@ int main(int argc, char **argv) {
     RUN(t_variant_buffer);
     RUN(t_remote_fallback);
     RUN(t_all_flags_json);
+    RUN(t_evaluations);
     RUN(t_definitions_update);
     RUN(t_poll_errors_reach_callback);
     RUN(t_wrong_secret);

@@ -141,6 +141,7 @@ impl PendingAll {
                 }
             }
             Ok(rf) => {
+                local.remote_minimal_flag_called_events = Some(rf.minimal_flag_called_events);
                 for k in keys.iter().flatten() {
                     match rf.outcome(k) {
                         Ok(d) => {

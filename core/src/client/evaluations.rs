@@ -28,6 +28,9 @@ pub struct FlagEvaluations {
     flags: BTreeMap<String, FlagDetails>,
     unresolved: BTreeMap<String, Unresolved>,
     accessed: Mutex<BTreeSet<String>>,
+    /// `minimal_flag_called_events` of this evaluation, pinned when it was made: the `/flags` answer's
+    /// when `/flags` answered, else the definitions'.
+    minimal_gate: bool,
     /// A slice made by `only`/`only_accessed`, meant for a captured event: reading a key it left out
     /// reports nothing (the flag was excluded, not missing), as in PostHog's SDKs.
     sliced: bool,
@@ -54,9 +57,12 @@ impl Client {
         for (group_type, key) in ctx.groups() {
             who = who.with_group(group_type, key);
         }
+        let minimal_gate =
+            all.remote_minimal_flag_called_events.unwrap_or_else(|| self.inner().snapshot.load().minimal_flag_called_events());
         FlagEvaluations {
             inner: self.inner().clone(),
             who,
+            minimal_gate,
             flags: all.flags,
             unresolved: all.unresolved,
             accessed: Mutex::new(BTreeSet::new()),
@@ -145,6 +151,7 @@ impl FlagEvaluations {
         FlagEvaluations {
             inner: self.inner.clone(),
             who: self.who.clone(),
+            minimal_gate: self.minimal_gate,
             flags,
             unresolved: BTreeMap::new(),
             accessed: Mutex::new(BTreeSet::new()),
@@ -167,8 +174,7 @@ impl FlagEvaluations {
                 (None, Some(u)) => Err(u.clone()),
                 (None, None) => Err(Unresolved::FlagMissing),
             };
-            let gate = self.inner.snapshot.load().minimal_flag_called_events();
-            self.inner.emit(key, &self.who, &outcome, gate);
+            self.inner.emit(key, &self.who, &outcome, self.minimal_gate);
         }
     }
 }

@@ -182,6 +182,8 @@ pub struct AllFlags {
     /// Whether `/flags` was asked (once at most).
     pub remote_called: bool,
     pub remote_error: Option<RemoteError>,
+    /// The `/flags` answer's `minimalFlagCalledEvents`, when `/flags` answered.
+    pub remote_minimal_flag_called_events: Option<bool>,
 }
 
 impl AllFlags {

@@ -166,11 +166,15 @@ pub(crate) fn respond(shared: &Shared, version: u32, user_agent: &str, body: &[u
             }
         }
     }
-    let body = if v2 {
+    let mut body = if v2 {
         json!({"flags": flags, "errorsWhileComputingFlags": errors, "requestId": request_id, "evaluatedAt": evaluated_at})
     } else {
         json!({"featureFlags": legacy_values, "featureFlagPayloads": legacy_payloads,
                "errorsWhileComputingFlags": errors, "requestId": request_id})
     };
+    // The team's minimal-events setting, as PostHog reports it with the answer.
+    if defs.snapshot.minimal_flag_called_events() {
+        body["minimalFlagCalledEvents"] = Value::Bool(true);
+    }
     (StatusCode::OK, body)
 }
