@@ -1001,23 +1001,6 @@ enum hf_status hf_client_get_flags_json(const struct hf_client *client,
                                         char **out_json);
 
 /**
- * Evaluates every flag for a JSON context (as `hf_client_get_flags_json`), or those listed in
- * `flag_keys_json` (a JSON array of keys; NULL for every flag), into a new `hf_evaluations` in
- * `*out_evaluations` (free it with `hf_evaluations_free`): local values, plus one `/flags` call for the
- * undecided ones when allowed (`HF_FLAG_ONLY_LOCAL` in `options` forbids it; `HF_FLAG_NO_EVENT` is
- * refused with `HF_ERR_INVALID_ARGUMENT`). No event is sent until a flag is read
- * (`hf_evaluations_get_flag_json`, `hf_evaluations_is_enabled`).
- *
- * Thread safety: safe to call concurrently on the same client; blocks while it asks `/flags`, as
- * `hf_client_get_flags_json` does.
- */
-enum hf_status hf_client_evaluate_flags(const struct hf_client *client,
-                                        const char *context_json,
-                                        const char *flag_keys_json,
-                                        int32_t options,
-                                        struct hf_evaluations **out_evaluations);
-
-/**
  * The polling state as a new JSON string in `*out_json` (free it with `hf_string_free`):
  * `{"ready", "flags_loaded", "etag", "consecutive_failures", "last_error": {"code", "message"} | null,
  * "last_success_ms", "fetches"}`.
@@ -1124,6 +1107,23 @@ enum hf_status hf_evaluations_only_accessed(const struct hf_evaluations *evaluat
 enum hf_status hf_evaluations_only(const struct hf_evaluations *evaluations,
                                    const char *flag_keys_json,
                                    struct hf_evaluations **out_evaluations);
+
+/**
+ * Evaluates every flag for a JSON context (as `hf_client_get_flags_json`), or those listed in
+ * `flag_keys_json` (a JSON array of keys; NULL for every flag), into a new `hf_evaluations` in
+ * `*out_evaluations` (free it with `hf_evaluations_free`): local values, plus one `/flags` call for the
+ * undecided ones when allowed (`HF_FLAG_ONLY_LOCAL` in `options` forbids it; `HF_FLAG_NO_EVENT` is
+ * refused with `HF_ERR_INVALID_ARGUMENT`). No event is sent until a flag is read
+ * (`hf_evaluations_get_flag_json`, `hf_evaluations_is_enabled`).
+ *
+ * Thread safety: safe to call concurrently on the same client; blocks while it asks `/flags`, as
+ * `hf_client_get_flags_json` does.
+ */
+enum hf_status hf_client_evaluate_flags(const struct hf_client *client,
+                                        const char *context_json,
+                                        const char *flag_keys_json,
+                                        int32_t options,
+                                        struct hf_evaluations **out_evaluations);
 
 /**
  * Sends the library's log lines (target `hogflags`) up to `max_level` (0 = off, 1 = error, 2 = warn,

@@ -13,7 +13,6 @@ use serde_json::Value;
 
 use crate::context::{context_from_json, hf_context};
 use crate::engine::hf_engine;
-use crate::evaluations::{evaluations_out, flag_keys_arg, hf_evaluations};
 use crate::ffi::{guard, guard_void, reset_out, str_arg, string_out, Failure};
 use crate::types::{hf_inconclusive, hf_reason, hf_status, hf_value, inconclusive, reason};
 
@@ -156,7 +155,7 @@ pub struct hf_client_config {
 /// Thread safety: every client function except `hf_client_free` may be called from any number of
 /// threads at once. Evaluation never waits for the network, except the `/flags` fallback.
 pub struct hf_client {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 pub(crate) fn c_text(s: &str) -> CString {
@@ -168,7 +167,7 @@ fn client_failure(e: &ClientError) -> Failure {
     Failure { code: Some(e.code().to_owned()), ..Failure::new(hf_status::HF_ERR_CLIENT, e.to_string()) }
 }
 
-fn flag_options(options: i32) -> Result<FlagOptions, Failure> {
+pub(crate) fn flag_options(options: i32) -> Result<FlagOptions, Failure> {
     let known = hf_flag_option::HF_FLAG_ONLY_LOCAL as i32 | hf_flag_option::HF_FLAG_NO_EVENT as i32;
     if options & !known != 0 {
         return Err(Failure::invalid(format!("unknown flag options {options:#x}")));
@@ -193,7 +192,7 @@ fn update(c: &mut hf_client_config, f: impl FnOnce(Config) -> Config) {
 
 /// # Safety
 /// `client` is NULL or a live client.
-unsafe fn client_arg<'a>(client: *const hf_client) -> Result<&'a hf_client, Failure> {
+pub(crate) unsafe fn client_arg<'a>(client: *const hf_client) -> Result<&'a hf_client, Failure> {
     client.as_ref().ok_or_else(|| Failure::null("client"))
 }
 
@@ -789,41 +788,6 @@ pub unsafe extern "C" fn hf_client_get_flags_json(
         let all_opts = AllOptions { only_evaluate_locally: opts.only_evaluate_locally, flag_keys: key_refs.as_deref() };
         let all = c.client.get_all_flags_with(&ctx, all_opts);
         string_out(all.to_json_string(), out_json)
-    })
-}
-
-/// Evaluates every flag for a JSON context (as `hf_client_get_flags_json`), or those listed in
-/// `flag_keys_json` (a JSON array of keys; NULL for every flag), into a new `hf_evaluations` in
-/// `*out_evaluations` (free it with `hf_evaluations_free`): local values, plus one `/flags` call for the
-/// undecided ones when allowed (`HF_FLAG_ONLY_LOCAL` in `options` forbids it; `HF_FLAG_NO_EVENT` is
-/// refused with `HF_ERR_INVALID_ARGUMENT`). No event is sent until a flag is read
-/// (`hf_evaluations_get_flag_json`, `hf_evaluations_is_enabled`).
-///
-/// Thread safety: safe to call concurrently on the same client; blocks while it asks `/flags`, as
-/// `hf_client_get_flags_json` does.
-#[no_mangle]
-pub unsafe extern "C" fn hf_client_evaluate_flags(
-    client: *const hf_client,
-    context_json: *const c_char,
-    flag_keys_json: *const c_char,
-    options: i32,
-    out_evaluations: *mut *mut hf_evaluations,
-) -> hf_status {
-    guard(|| {
-        reset_out(out_evaluations, "out_evaluations")?;
-        let c = client_arg(client)?;
-        let ctx = context_from_json(str_arg(context_json, "context_json")?)?;
-        if options & hf_flag_option::HF_FLAG_NO_EVENT as i32 != 0 {
-            return Err(Failure::invalid(
-                "HF_FLAG_NO_EVENT does not apply to hf_client_evaluate_flags (evaluating sends no event; each read chooses with send_event)",
-            ));
-        }
-        let opts = flag_options(options)?;
-        let keys = if flag_keys_json.is_null() { None } else { Some(flag_keys_arg(flag_keys_json, "flag_keys_json")?) };
-        let key_refs: Option<Vec<&str>> = keys.as_ref().map(|k| k.iter().map(String::as_str).collect());
-        let all_opts = AllOptions { only_evaluate_locally: opts.only_evaluate_locally, flag_keys: key_refs.as_deref() };
-        evaluations_out(c.client.evaluate_flags(&ctx, all_opts), out_evaluations);
-        Ok(())
     })
 }
 

@@ -9,6 +9,10 @@ use std::ffi::c_char;
 use hogflags_core::client::{FlagEvaluations, OwnedFlagValue};
 use serde_json::{Map, Value};
 
+use hogflags_core::client::AllOptions;
+
+use crate::client::{client_arg, flag_options, hf_client, hf_flag_option};
+use crate::context::context_from_json;
 use crate::ffi::{guard, guard_void, reset_out, str_arg, string_out, Failure};
 use crate::types::hf_status;
 
@@ -213,6 +217,41 @@ pub unsafe extern "C" fn hf_evaluations_only(
         let keys = flag_keys_arg(flag_keys_json, "flag_keys_json")?;
         let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         evaluations_out(ev.only(&refs), out_evaluations);
+        Ok(())
+    })
+}
+
+/// Evaluates every flag for a JSON context (as `hf_client_get_flags_json`), or those listed in
+/// `flag_keys_json` (a JSON array of keys; NULL for every flag), into a new `hf_evaluations` in
+/// `*out_evaluations` (free it with `hf_evaluations_free`): local values, plus one `/flags` call for the
+/// undecided ones when allowed (`HF_FLAG_ONLY_LOCAL` in `options` forbids it; `HF_FLAG_NO_EVENT` is
+/// refused with `HF_ERR_INVALID_ARGUMENT`). No event is sent until a flag is read
+/// (`hf_evaluations_get_flag_json`, `hf_evaluations_is_enabled`).
+///
+/// Thread safety: safe to call concurrently on the same client; blocks while it asks `/flags`, as
+/// `hf_client_get_flags_json` does.
+#[no_mangle]
+pub unsafe extern "C" fn hf_client_evaluate_flags(
+    client: *const hf_client,
+    context_json: *const c_char,
+    flag_keys_json: *const c_char,
+    options: i32,
+    out_evaluations: *mut *mut hf_evaluations,
+) -> hf_status {
+    guard(|| {
+        reset_out(out_evaluations, "out_evaluations")?;
+        let c = client_arg(client)?;
+        let ctx = context_from_json(str_arg(context_json, "context_json")?)?;
+        if options & hf_flag_option::HF_FLAG_NO_EVENT as i32 != 0 {
+            return Err(Failure::invalid(
+                "HF_FLAG_NO_EVENT does not apply to hf_client_evaluate_flags (evaluating sends no event; each read chooses with send_event)",
+            ));
+        }
+        let opts = flag_options(options)?;
+        let keys = if flag_keys_json.is_null() { None } else { Some(flag_keys_arg(flag_keys_json, "flag_keys_json")?) };
+        let key_refs: Option<Vec<&str>> = keys.as_ref().map(|k| k.iter().map(String::as_str).collect());
+        let all_opts = AllOptions { only_evaluate_locally: opts.only_evaluate_locally, flag_keys: key_refs.as_deref() };
+        evaluations_out(c.client.evaluate_flags(&ctx, all_opts), out_evaluations);
         Ok(())
     })
 }
