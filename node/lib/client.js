@@ -7,6 +7,7 @@
 const util = require('node:util')
 const native = require('./native.js')
 const { HogflagsError, rethrow, checkKey, checkDistinctId, checkOptions, describe, put, read } = require('./common.js')
+const { FeatureFlagEvaluations, reasonOf } = require('./evaluations.js')
 
 const CLIENT_OPTIONS = {
   // the core's setting (hogflags::client::Settings): [accepted names (first wins), type]
@@ -69,10 +70,6 @@ function clientError(e) {
 
 // The core's JSON shapes (snake_case, hogflags::client::wire) renamed to this package's camelCase.
 
-function reasonOf(r) {
-  return r ? { code: r.code, conditionIndex: r.condition_index, description: r.description ?? null } : undefined
-}
-
 function details(d) {
   return {
     key: d.key,
@@ -86,10 +83,6 @@ function details(d) {
     source: d.source,
     requestId: d.request_id ?? undefined,
   }
-}
-
-function unresolvedOf(u) {
-  return { kind: u.kind, detail: u.detail, errorCode: u.error_code, message: u.message }
 }
 
 const FROM_CORE = {
@@ -238,7 +231,9 @@ class FlagsClient {
 
   // ---- every flag -----------------------------------------------------------------------------
 
-  async _all(distinctId, options) {
+  // A bulk call through `fn` (native.clientAllFlags: the core's bulk JSON; native.clientEvaluateFlags:
+  // that JSON and the core's evaluations): the answer, or a promise of it when the core asks /flags.
+  _bulk(fn, distinctId, options) {
     checkDistinctId(distinctId)
     const o = checkOptions(options)
     const flagKeys = o.flagKeys
@@ -247,15 +242,20 @@ class FlagsClient {
       for (const k of flagKeys) checkKey(k)
     }
     const p = o.personProperties
-    let text
+    let r
     try {
       // The core selects the keys, pads unknown ones and decides whether /flags is asked (a promise then).
-      text = native.clientAllFlags(this._h, this._sync, this._gen, distinctId, this._personValues(p), p, o.groups, o.groupProperties, o.deviceId, o.onlyEvaluateLocally === true, flagKeys ?? undefined)
+      r = fn(this._h, this._sync, this._gen, distinctId, this._personValues(p), p, o.groups, o.groupProperties, o.deviceId, o.onlyEvaluateLocally === true, flagKeys ?? undefined)
       if (this._sync[0] !== this._gen) this._refreshKeys()
-      if (text instanceof Promise) text = await text
     } catch (e) {
       rethrow(e)
     }
+    return r
+  }
+
+  async _all(distinctId, options) {
+    let text = this._bulk(native.clientAllFlags, distinctId, options)
+    if (text instanceof Promise) text = await text.catch(rethrow)
     return JSON.parse(text)
   }
 
@@ -280,24 +280,14 @@ class FlagsClient {
   }
 
   /**
-   * `{ flags, payloads, reasons, unresolved, sources }`: local answers, and `/flags` (one call, for the
-   * undecided keys only) for the rest unless `onlyEvaluateLocally`.
+   * Every flag (or those of `flagKeys`) evaluated once for this user, as a `FeatureFlagEvaluations`:
+   * local answers, and `/flags` (one call, for the undecided keys only) for the rest unless
+   * `onlyEvaluateLocally`. No event is sent until a flag is read (`isEnabled()`, `getFlag()`).
    */
   async evaluateFlags(distinctId, options) {
-    const all = await this._all(distinctId, options)
-    const flags = {}
-    const payloads = {}
-    const reasons = {}
-    const sources = {}
-    for (const [k, d] of Object.entries(all.flags)) {
-      put(flags, k, d.value)
-      if (d.payload !== null && d.payload !== undefined) put(payloads, k, d.payload)
-      if (d.reason) put(reasons, k, reasonOf(d.reason))
-      put(sources, k, d.source)
-    }
-    const unresolved = {}
-    for (const [k, u] of Object.entries(all.unresolved)) put(unresolved, k, unresolvedOf(u))
-    return { flags, payloads, reasons, unresolved, sources }
+    let r = this._bulk(native.clientEvaluateFlags, distinctId, options)
+    if (r instanceof Promise) r = await r.catch(rethrow)
+    return new FeatureFlagEvaluations(JSON.parse(r[0]), r[1])
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------

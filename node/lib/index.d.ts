@@ -338,12 +338,74 @@ export interface ClientUnresolved {
   message: string | null
 }
 
+/** The plain data of a `FeatureFlagEvaluations`. */
 export interface ClientFlagEvaluations {
+  /** Every flag with a value: `true`, `false` or the variant. */
+  flags: Record<string, FeatureFlagValue>
+  /** The payloads of the flags with a value that has one. */
+  payloads: Record<string, JsonType>
+  /** The reason of every flag with a value. */
+  reasons: Record<string, { code: string; conditionIndex: number | null; description: string | null }>
+  /** The flags evaluated without a value, and why. */
+  unresolved: Record<string, ClientUnresolved>
+  /** Where each value came from. */
+  sources: Record<string, 'local' | 'remote'>
+}
+
+/** Options of a read (`isEnabled`, `getFlag`) of a `FeatureFlagEvaluations`. */
+export interface FlagReadOptions {
+  /** Report the read's `$feature_flag_called` event (default true). The flag counts as accessed either way. */
+  sendFeatureFlagEvents?: boolean
+}
+
+/** The properties a captured event carries for the flags of a `FeatureFlagEvaluations`. */
+export interface FlagEventProperties {
+  /** `$feature/<key>`: the value of every flag with one. */
+  [property: `$feature/${string}`]: FeatureFlagValue
+  /** The enabled keys, sorted (absent when none is enabled). */
+  $active_feature_flags?: string[]
+}
+
+/**
+ * The flags of one evaluation for one user, as posthog-node 5's `FeatureFlagEvaluations`: returned by
+ * `FlagsClient.evaluateFlags`. Branch on `isEnabled()` / `getFlag()`: each read reports its
+ * `$feature_flag_called` event (deduplicated) through `onFeatureFlagCalled`, so exposures are reported
+ * for the flags the code read, not for every flag evaluated. `only()` / `onlyAccessed()` narrow the set
+ * attached to a captured event (`getEventProperties()`).
+ */
+export declare class FeatureFlagEvaluations implements ClientFlagEvaluations {
+  /** Made by `FlagsClient.evaluateFlags()`. */
+  private constructor()
   flags: Record<string, FeatureFlagValue>
   payloads: Record<string, JsonType>
   reasons: Record<string, { code: string; conditionIndex: number | null; description: string | null }>
   unresolved: Record<string, ClientUnresolved>
   sources: Record<string, 'local' | 'remote'>
+  /**
+   * Whether the flag is enabled (`true` or a variant); `defaultValue` (default `false`) when this
+   * evaluation has no value for it (a decided `false` stays `false`). A read.
+   */
+  isEnabled(key: string, options?: FlagReadOptions & { defaultValue?: boolean }): boolean
+  /** The flag's value, `undefined` when this evaluation has none. A read. */
+  getFlag(key: string, options?: FlagReadOptions): FeatureFlagValue | undefined
+  /** The payload of the flag's value. Not a read: no access recorded, no event. */
+  getFlagPayload(key: string): JsonType | undefined
+  /**
+   * A slice holding only the flags with a value read so far (empty if none was), for a captured event:
+   * no unresolved flags but those the server marked failed, the reads made so far kept, and reading a
+   * key it left out reports nothing.
+   */
+  onlyAccessed(): FeatureFlagEvaluations
+  /** A slice holding only `keys` (as `onlyAccessed()`); keys without a value here are dropped, with a warning. */
+  only(keys: string[]): FeatureFlagEvaluations
+  /** The keys of the flags with a value, sorted. Not a read. */
+  readonly keys: string[]
+  /** The flags without a value, and why (`unresolved`; empty on a slice). Not a read. */
+  readonly unresolvedFlags: Readonly<Record<string, ClientUnresolved>>
+  /** `$feature/<key>` for every flag with a value, and `$active_feature_flags`. */
+  getEventProperties(): FlagEventProperties
+  /** posthog-node's name of `getEventProperties()` (its `capture({ flags })` calls it). */
+  _getEventProperties(): FlagEventProperties
 }
 
 export interface ClientStatus {
@@ -378,7 +440,8 @@ export declare class FlagsClient {
   getFeatureFlagResult(key: string, distinctId: string | number | bigint, options?: ClientFlagOptions): Promise<ClientFeatureFlagResult | undefined>
   getAllFlags(distinctId: string | number | bigint, options?: ClientAllFlagsOptions): Promise<Record<string, FeatureFlagValue>>
   getAllFlagsAndPayloads(distinctId: string | number | bigint, options?: ClientAllFlagsOptions): Promise<FlagsAndPayloads>
-  evaluateFlags(distinctId: string | number | bigint, options?: ClientAllFlagsOptions): Promise<ClientFlagEvaluations>
+  /** Every flag (or those of `flagKeys`) evaluated once; no event is sent until a flag is read. */
+  evaluateFlags(distinctId: string | number | bigint, options?: ClientAllFlagsOptions): Promise<FeatureFlagEvaluations>
   /** Fetches the definitions now. @throws FlagsClientError */
   /** The decrypted payload of a remote-config flag (needs `secretKey`); `undefined` when it has none. */
   getRemoteConfigPayload(key: string): Promise<JsonType | undefined>

@@ -357,4 +357,5 @@ if (typeof native.createClient === 'function') {
   const { FlagsClient, FlagsClientError } = require('./client.js')
   module.exports.FlagsClient = FlagsClient
   module.exports.FlagsClientError = FlagsClientError
+  module.exports.FeatureFlagEvaluations = require('./evaluations.js').FeatureFlagEvaluations
 }

@@ -12,5 +12,6 @@ export const {
   InvalidContextError,
   ClientConfigError,
   FlagsClientError,
+  FeatureFlagEvaluations,
 } = hogflags
 export default hogflags

@@ -2,7 +2,7 @@
 import { it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
-import hogflags, { FlagsEngine, FlagsClient, HogflagsError, InvalidDefinitionsError, InvalidContextError, ClientConfigError, FlagsClientError } from 'hogflags'
+import hogflags, { FlagsEngine, FlagsClient, HogflagsError, InvalidDefinitionsError, InvalidContextError, ClientConfigError, FlagsClientError, FeatureFlagEvaluations } from 'hogflags'
 
 const require = createRequire(import.meta.url)
 const cjs = require('hogflags')
@@ -15,6 +15,8 @@ it('named and default ESM exports are the CommonJS ones', () => {
   assert.equal(FlagsClient, cjs.FlagsClient)
   assert.equal(ClientConfigError, cjs.ClientConfigError)
   assert.equal(FlagsClientError, cjs.FlagsClientError)
+  assert.equal(FeatureFlagEvaluations, cjs.FeatureFlagEvaluations)
+  assert.equal(typeof FeatureFlagEvaluations, 'function')
   assert.equal(typeof FlagsClient, 'function')
   assert.equal(hogflags.FlagsEngine, cjs.FlagsEngine)
 })

@@ -79,6 +79,7 @@ describe('process.exit()', () => {
   for (const [name, call, fault] of [
     ['a pending reloadFeatureFlags', 'c.reloadFeatureFlags().catch(() => {})', { target: 'definitions', kind: 'hang', hang_ms: 20000 }],
     ['a pending /flags fallback', "c.getFeatureFlag('not-local', 'u').catch(() => {})", { target: 'flags', kind: 'hang', hang_ms: 20000, count: 2 }],
+    ['a pending evaluateFlags /flags call', "c.evaluateFlags('u', { flagKeys: ['not-local'] }).catch(() => {})", { target: 'flags', kind: 'hang', hang_ms: 20000, count: 2 }],
     ['a pending waitForLocalEvaluationReady', 'c.waitForLocalEvaluationReady(20000)', null],
   ]) {
     it(`does not wait for ${name}`, async () => {

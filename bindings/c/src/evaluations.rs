@@ -183,8 +183,8 @@ pub unsafe extern "C" fn hf_evaluations_event_properties_json(
 }
 
 /// A new slice in `*out_evaluations` (free it with `hf_evaluations_free`) holding only the flags with a
-/// value read so far (empty if none was read yet), for a captured event: no unresolved flags, its own
-/// reads start afresh, and reading a key it left out reports nothing.
+/// value read so far (empty if none was read yet), for a captured event: no unresolved flags but those
+/// the server marked failed, the reads made so far kept, and reading a key it left out reports nothing.
 ///
 /// Thread safety: safe to call concurrently on the same evaluations.
 #[no_mangle]

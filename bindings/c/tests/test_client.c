@@ -521,7 +521,7 @@ static int t_evaluations(void) {
   EXPECT(events_seen() == before + 1);
   EXPECT(EVENT_HAS("\"distinct_id\":\"ev-2\"") && EVENT_HAS("\"$feature_flag\":\"beta\"") && EVENT_HAS("\"$feature_flag_response\":true"));
   EXPECT(EVENT_HAS("\"$feature_flag_payload\":{\"color\":\"blue\"}"));
-  /* A slice reports the keys it holds; its reads start afresh; it outlives its parent. */
+  /* A slice reports the keys it holds; it keeps the reads made so far; it outlives its parent. */
   hf_evaluations_free(pro);
   pro = NULL;
   EXPECT_SEEN(flag_is(slice, "exp", 1, "\"control-long-variant-name\""));

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hogflags::client::{
-    outcome_json, AllOptions, AllStep, Client, ClientError, Config, FlagDetails, FlagOptions, FlagStep, Settings, Unresolved,
-    WaitError,
+    outcome_json, AllFlags, AllOptions, AllStep, Client, ClientError, Config, FlagDetails, FlagOptions, FlagStep, OwnedFlagValue,
+    PendingAll, Settings, Unresolved, WaitError,
 };
 use hogflags::{EvaluationContext, FlagSnapshot};
 use napi::bindgen_prelude::*;
@@ -26,6 +26,7 @@ use serde_json::{json, Value};
 
 use crate::convert::{self, CResult, ConvError, Env as RawEnv, JsVal};
 use crate::engine::{EngineState, Person};
+
 use crate::{run, RawValue};
 
 const TAG: sys::napi_type_tag = sys::napi_type_tag {
@@ -39,7 +40,7 @@ fn ms(v: f64) -> Duration {
 
 /// A client and the conversion state for its current snapshot.
 pub struct ClientState {
-    client: Arc<Client>,
+    pub(crate) client: Arc<Client>,
     /// The conversion state of the client's current definitions, with its generation number. Rebuilt
     /// when the client swaps in new definitions (compared by pointer).
     engine: RefCell<Option<(i32, Rc<EngineState>)>>,
@@ -167,7 +168,7 @@ fn with_client<T>(env: &Env, handle: &Unknown<'_>, f: impl FnOnce(&ClientState) 
     run(env, || f(unsafe { state(e, h)? }))
 }
 
-fn args(list: &[&Unknown<'_>]) -> Vec<JsVal> {
+pub(crate) fn args(list: &[&Unknown<'_>]) -> Vec<JsVal> {
     list.iter().map(|u| u.raw()).collect()
 }
 
@@ -282,22 +283,23 @@ pub fn client_keys(env: Env, handle: Unknown<'_>) -> Result<ClientKeys> {
 }
 
 unsafe fn js_value(env: RawEnv, r: &std::result::Result<FlagDetails, Unresolved>) -> CResult<JsVal> {
+    unsafe { js_flag_value(env, r.as_ref().ok().map(|d| &d.value)) }
+}
+
+/// `true`, `false`, the variant's text, or `undefined` for no value.
+pub(crate) unsafe fn js_flag_value(env: RawEnv, v: Option<&OwnedFlagValue>) -> CResult<JsVal> {
     let mut out = ptr::null_mut();
     unsafe {
-        match r {
-            Ok(d) => match &d.value {
-                hogflags::client::OwnedFlagValue::Bool(b) => {
-                    convert::check(sys::napi_get_boolean(env, *b, &mut out), "boolean")?
-                }
-                hogflags::client::OwnedFlagValue::Variant(v) => return js_text(env, v),
-            },
-            Err(_) => convert::check(sys::napi_get_undefined(env, &mut out), "undefined")?,
+        match v {
+            Some(OwnedFlagValue::Bool(b)) => convert::check(sys::napi_get_boolean(env, *b, &mut out), "boolean")?,
+            Some(OwnedFlagValue::Variant(v)) => return js_text(env, v),
+            None => convert::check(sys::napi_get_undefined(env, &mut out), "undefined")?,
         }
     }
     Ok(out)
 }
 
-unsafe fn js_text(env: RawEnv, text: &str) -> CResult<JsVal> {
+pub(crate) unsafe fn js_text(env: RawEnv, text: &str) -> CResult<JsVal> {
     let mut out = ptr::null_mut();
     unsafe {
         convert::check(
@@ -315,11 +317,23 @@ unsafe fn js_text(env: RawEnv, text: &str) -> CResult<JsVal> {
 /// thread does not; if the environment is gone when the work ends, the promise is simply dropped. A
 /// panic in `work` rejects the promise.
 fn on_own_thread<'e>(env: &'e Env, work: impl FnOnce() -> String + Send + 'static) -> Result<Object<'e>> {
+    on_own_thread_then(env, work, |_, text| Ok(text))
+}
+
+/// As [`on_own_thread`], the promise resolved with `to_js(env, result)`, called on the JS thread (where
+/// JS values can be made). If the environment is gone by then, `result` is dropped with the promise.
+pub(crate) fn on_own_thread_then<'e, T: Send + 'static, V: ToNapiValue + 'static>(
+    env: &'e Env,
+    work: impl FnOnce() -> T + Send + 'static,
+    to_js: impl FnOnce(RawEnv, T) -> CResult<V> + Send + 'static,
+) -> Result<Object<'e>> {
     let (deferred, promise) = env.create_deferred()?;
     std::thread::Builder::new()
         .name("hogflags-call".into())
         .spawn(move || match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
-            Ok(text) => deferred.resolve(move |_| Ok(text)),
+            Ok(out) => deferred.resolve(move |env: Env| {
+                crate::raw::guarded(|| to_js(env.raw(), out)).map_err(|e| Error::from_reason(e.message))
+            }),
             Err(_) => deferred.reject(Error::from_reason("hogflags internal error: a panic in a client call")),
         })
         .map_err(|e| Error::from_reason(format!("cannot start a thread: {e}")))?;
@@ -379,6 +393,31 @@ pub fn client_get_flag(
     }
 }
 
+/// The local step of a bulk call (the arguments of `clientAllFlags`): `done` turns a final answer into
+/// the call's result here; a pending `/flags` step is returned with its full context and the client.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub(crate) fn bulk_step(
+    env: &Env,
+    handle: &Unknown<'_>,
+    sync: &Unknown<'_>,
+    generation: i32,
+    a: &[JsVal],
+    only_evaluate_locally: bool,
+    flag_keys: Option<&[String]>,
+    done: impl FnOnce(RawEnv, &ClientState, AllFlags, EvaluationContext) -> CResult<JsVal>,
+) -> Result<std::result::Result<JsVal, (PendingAll, EvaluationContext, Arc<Client>)>> {
+    let (e, sync) = (env.raw(), sync.raw());
+    with_client(env, handle, |st| unsafe {
+        let (ctx, snap) = st.context(e, generation, sync, a)?;
+        let keys: Option<Vec<&str>> = flag_keys.map(|k| k.iter().map(String::as_str).collect());
+        let opts = AllOptions { only_evaluate_locally, flag_keys: keys.as_deref() };
+        Ok(match st.client.begin_all_on(&snap, &ctx, opts) {
+            AllStep::Done(all) => Ok(done(e, st, all, ctx)?),
+            AllStep::Remote(pending) => Err((pending, st.full_context(e, generation, sync, a)?, st.client.clone())),
+        })
+    })
+}
+
 /// Every flag, or those in `flagKeys`: the core's local step here, synchronously (the core's bulk JSON);
 /// its one `/flags` request, when the core asks for it, on a thread of its own (a promise of that JSON).
 #[napi(ts_return_type = "string | Promise<string>")]
@@ -398,19 +437,10 @@ pub fn client_all_flags(
     flag_keys: Option<Vec<String>>,
 ) -> Result<RawValue> {
     let a = args(&[&distinct_id, &person_values, &person, &groups, &group_props, &device_id]);
-    let (e, sync) = (env.raw(), sync.raw());
-    let step = with_client(&env, &handle, |st| unsafe {
-        let (ctx, snap) = st.context(e, generation, sync, &a)?;
-        let keys: Option<Vec<&str>> = flag_keys.as_ref().map(|k| k.iter().map(String::as_str).collect());
-        let opts = AllOptions { only_evaluate_locally, flag_keys: keys.as_deref() };
-        Ok(match st.client.begin_all_on(&snap, &ctx, opts) {
-            AllStep::Done(all) => Ok(js_text(e, &all.to_json_string())?),
-            AllStep::Remote(pending) => Err((pending, st.full_context(e, generation, sync, &a)?)),
-        })
-    })?;
-    match step {
+    let done = |e, _: &ClientState, all: AllFlags, _| unsafe { js_text(e, &all.to_json_string()) };
+    match bulk_step(&env, &handle, &sync, generation, &a, only_evaluate_locally, flag_keys.as_deref(), done)? {
         Ok(v) => Ok(RawValue(v)),
-        Err((pending, ctx)) => Ok(RawValue(on_own_thread(&env, move || pending.finish(&ctx).to_json_string())?.raw())),
+        Err((pending, ctx, _)) => Ok(RawValue(on_own_thread(&env, move || pending.finish(&ctx).to_json_string())?.raw())),
     }
 }
 

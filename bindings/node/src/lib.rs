@@ -23,6 +23,8 @@
 mod client;
 mod convert;
 mod engine;
+#[cfg(feature = "client")]
+mod evaluations;
 mod raw;
 
 use std::collections::HashMap;

@@ -196,7 +196,7 @@ impl FeatureFlagEvaluations {
         Ok(())
     }
 
-    /// The same evaluation narrowed to `keys` (those it holds), with no reads yet.
+    /// The same evaluation narrowed to `keys` (those it holds), keeping the reads made so far.
     fn subset(&self, py: Python<'_>, keys: &[String], reads: Option<CoreEvaluations>) -> PyResult<FeatureFlagEvaluations> {
         let pick = |from: &Py<PyDict>| -> PyResult<Py<PyDict>> {
             let out = PyDict::new(py);
@@ -207,14 +207,19 @@ impl FeatureFlagEvaluations {
             }
             Ok(out.unbind())
         };
+        // The unresolved flags a slice keeps (those the server marked failed) are the core slice's.
+        let unresolved = PyDict::new(py);
+        for (k, u) in reads.iter().flat_map(|r| r.unresolved().iter()) {
+            unresolved.set_item(k, Bound::new(py, Unresolved::from_client(u))?)?;
+        }
         Ok(FeatureFlagEvaluations {
             distinct_id: self.distinct_id.clone(),
             flags: pick(&self.flags)?,
             payloads: pick(&self.payloads)?,
             reasons: pick(&self.reasons)?,
-            unresolved: PyDict::new(py).unbind(),
+            unresolved: unresolved.unbind(),
             reads: reads.map(Arc::new),
-            accessed: Mutex::new(Vec::new()),
+            accessed: Mutex::new(self.accessed.lock().unwrap_or_else(|p| p.into_inner()).clone()),
         })
     }
 }
@@ -251,7 +256,8 @@ impl FeatureFlagEvaluations {
         self.unresolved.clone_ref(py)
     }
     /// A slice holding only the flags with a value read so far (empty if none was), for a captured
-    /// event: no unresolved flags, no reads yet, and reading a key it left out reports nothing.
+    /// event: no unresolved flags but those the server marked failed, the reads made so far, and reading
+    /// a key it left out reports nothing.
     fn only_accessed(&self, py: Python<'_>) -> PyResult<FeatureFlagEvaluations> {
         let keys = self.accessed.lock().unwrap_or_else(|p| p.into_inner()).clone();
         self.subset(py, &keys, self.reads.as_ref().map(|r| r.only_accessed()))

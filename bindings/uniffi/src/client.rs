@@ -14,7 +14,6 @@ use hogflags::client::{self as core, ClientError, RemoteError, WaitError};
 
 use crate::error::{to_i64, ApiResult, Error, HogFlagsError};
 use crate::types::{EvaluationContext, FlagValue, JsonValue, SkippedFlag};
-use crate::evaluations::FlagEvaluations;
 use crate::{guard, FlagsEngine};
 
 // ---------------------------------------------------------------------------------------------------
@@ -464,7 +463,7 @@ pub(crate) fn core_context(context: EvaluationContext) -> Result<hogflags::Evalu
 /// fallback for flags local evaluation cannot decide. Share one per process; every method is thread-safe.
 #[derive(uniffi::Object)]
 pub struct FlagsClient {
-    inner: core::Client,
+    pub(crate) inner: core::Client,
 }
 
 #[uniffi::export]
@@ -509,21 +508,6 @@ impl FlagsClient {
             let ctx = core_context(context)?;
             let opts = core::FlagOptions { only_evaluate_locally: false, send_event: false };
             Ok(self.inner.get_flag_with(&key, &ctx, opts).ok().and_then(|d| d.payload.as_ref().map(JsonValue::from_serde)))
-        })
-    }
-
-    /// Evaluates every flag, or those of `flag_keys` (with one `/flags` call for the undecided ones unless
-    /// `only_evaluate_locally`), into a `FlagEvaluations`: no event is sent until a flag is read.
-    pub fn evaluate_flags(
-        &self,
-        context: EvaluationContext,
-        flag_keys: Option<Vec<String>>,
-        only_evaluate_locally: bool,
-    ) -> ApiResult<Arc<FlagEvaluations>> {
-        guard(|| {
-            let keys: Option<Vec<&str>> = flag_keys.as_ref().map(|k| k.iter().map(String::as_str).collect());
-            let opts = core::AllOptions { only_evaluate_locally, flag_keys: keys.as_deref() };
-            Ok(FlagEvaluations::new(self.inner.evaluate_flags(&core_context(context)?, opts)))
         })
     }
 

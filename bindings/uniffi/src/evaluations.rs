@@ -8,8 +8,10 @@ use std::sync::Arc;
 
 use hogflags::client as core;
 
-use crate::client::{client_value, Unresolved};
-use crate::types::{FlagValue, JsonValue};
+use crate::client::{client_value, core_context, FlagsClient, Unresolved};
+use crate::error::ApiResult;
+use crate::guard;
+use crate::types::{EvaluationContext, FlagValue, JsonValue};
 
 /// The flags of one evaluation for one user, with the reads made of them. Thread-safe.
 #[derive(uniffi::Object)]
@@ -59,7 +61,8 @@ impl FlagEvaluations {
     }
 
     /// A slice holding only the flags with a value read so far, for a captured event: no unresolved
-    /// flags, no reads yet, and reading a key it left out reports nothing.
+    /// flags but those the server marked failed, the reads made so far kept, and reading a key it left out
+    /// reports nothing.
     pub fn only_accessed(&self) -> Arc<FlagEvaluations> {
         FlagEvaluations::new(self.inner.only_accessed())
     }
@@ -74,5 +77,23 @@ impl FlagEvaluations {
     /// `$active_feature_flags`.
     pub fn event_properties(&self) -> HashMap<String, JsonValue> {
         self.inner.event_properties().iter().map(|(k, v)| (k.clone(), JsonValue::from_serde(v))).collect()
+    }
+}
+
+#[uniffi::export]
+impl FlagsClient {
+    /// Evaluates every flag, or those of `flag_keys` (with one `/flags` call for the undecided ones unless
+    /// `only_evaluate_locally`), into a `FlagEvaluations`: no event is sent until a flag is read.
+    pub fn evaluate_flags(
+        &self,
+        context: EvaluationContext,
+        flag_keys: Option<Vec<String>>,
+        only_evaluate_locally: bool,
+    ) -> ApiResult<Arc<FlagEvaluations>> {
+        guard(|| {
+            let keys: Option<Vec<&str>> = flag_keys.as_ref().map(|k| k.iter().map(String::as_str).collect());
+            let opts = core::AllOptions { only_evaluate_locally, flag_keys: keys.as_deref() };
+            Ok(FlagEvaluations::new(self.inner.evaluate_flags(&core_context(context)?, opts)))
+        })
     }
 }

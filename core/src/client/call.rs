@@ -136,6 +136,7 @@ impl PendingAll {
         local.remote_called = true;
         match inner.remote_flags(ctx, keys.as_deref()) {
             Ok(rf) if rf.quota_limited => {
+                local.remote_minimal_flag_called_events = Some(rf.minimal_flag_called_events);
                 for k in keys.iter().flatten() {
                     local.unresolved.insert((*k).to_owned(), Unresolved::QuotaLimited);
                 }

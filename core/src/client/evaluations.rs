@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use crate::EvaluationContext;
 
 use super::local::{Client, Inner};
-use super::types::{AllFlags, FlagDetails, OwnedFlagValue, Unresolved};
+use super::types::{AllFlags, FlagDetails, OwnedFlagValue, Source, Unresolved};
 use super::AllOptions;
 
 /// The flags of one evaluation for one user, with the reads made of them. `Send + Sync`.
@@ -28,9 +28,10 @@ pub struct FlagEvaluations {
     flags: BTreeMap<String, FlagDetails>,
     unresolved: BTreeMap<String, Unresolved>,
     accessed: Mutex<BTreeSet<String>>,
-    /// `minimal_flag_called_events` of this evaluation, pinned when it was made: the `/flags` answer's
-    /// when `/flags` answered, else the definitions'.
-    minimal_gate: bool,
+    /// `minimal_flag_called_events`, pinned when the evaluation was made: the definitions' for local
+    /// answers, the `/flags` answer's (when it answered) for what it filled.
+    local_gate: bool,
+    remote_gate: Option<bool>,
     /// A slice made by `only`/`only_accessed`, meant for a captured event: reading a key it left out
     /// reports nothing (the flag was excluded, not missing), as in PostHog's SDKs.
     sliced: bool,
@@ -57,12 +58,11 @@ impl Client {
         for (group_type, key) in ctx.groups() {
             who = who.with_group(group_type, key);
         }
-        let minimal_gate =
-            all.remote_minimal_flag_called_events.unwrap_or_else(|| self.inner().snapshot.load().minimal_flag_called_events());
         FlagEvaluations {
             inner: self.inner().clone(),
             who,
-            minimal_gate,
+            local_gate: self.inner().snapshot.load().minimal_flag_called_events(),
+            remote_gate: all.remote_minimal_flag_called_events,
             flags: all.flags,
             unresolved: all.unresolved,
             accessed: Mutex::new(BTreeSet::new()),
@@ -112,8 +112,9 @@ impl FlagEvaluations {
     }
 
     /// A slice holding only the flags with a value read so far (empty if none was read yet), for a
-    /// captured event: no unresolved flags, its own reads start afresh, and reading a key it left out
-    /// reports nothing.
+    /// captured event: flags the server marked failed stay (a read reports `evaluation_failed`), other
+    /// unresolved flags do not, the reads made so far carry over, and reading a key it left out reports
+    /// nothing.
     pub fn only_accessed(&self) -> FlagEvaluations {
         let keys = self.accessed();
         self.subset(keys.iter().map(String::as_str))
@@ -147,14 +148,25 @@ impl FlagEvaluations {
     }
 
     fn subset<'k>(&self, keys: impl Iterator<Item = &'k str>) -> FlagEvaluations {
-        let flags = keys.filter_map(|k| self.flags.get(k).map(|d| (k.to_owned(), d.clone()))).collect();
+        // As PostHog's SDKs: a slice keeps the selected flags with a value and those the server marked
+        // failed (a read reports `evaluation_failed`), and the reads made so far.
+        let mut flags = BTreeMap::new();
+        let mut unresolved = BTreeMap::new();
+        for k in keys {
+            if let Some(d) = self.flags.get(k) {
+                flags.insert(k.to_owned(), d.clone());
+            } else if let Some(u @ Unresolved::EvaluationFailed) = self.unresolved.get(k) {
+                unresolved.insert(k.to_owned(), u.clone());
+            }
+        }
         FlagEvaluations {
             inner: self.inner.clone(),
             who: self.who.clone(),
-            minimal_gate: self.minimal_gate,
+            local_gate: self.local_gate,
+            remote_gate: self.remote_gate,
             flags,
-            unresolved: BTreeMap::new(),
-            accessed: Mutex::new(BTreeSet::new()),
+            unresolved,
+            accessed: Mutex::new(self.accessed.lock().unwrap_or_else(|p| p.into_inner()).clone()),
             sliced: true,
         }
     }
@@ -167,14 +179,19 @@ impl FlagEvaluations {
             }
         }
         // A slice reports nothing for a key it left out: that flag was excluded, not missing.
-        let left_out = self.sliced && !self.flags.contains_key(key);
+        let left_out = self.sliced && !self.flags.contains_key(key) && !self.unresolved.contains_key(key);
         if send_event && !left_out {
             let outcome = match (self.flags.get(key), self.unresolved.get(key)) {
                 (Some(d), _) => Ok(d.clone()),
                 (None, Some(u)) => Err(u.clone()),
                 (None, None) => Err(Unresolved::FlagMissing),
             };
-            self.inner.emit(key, &self.who, &outcome, self.minimal_gate);
+            let from_remote = match &outcome {
+                Ok(d) => d.source == Source::Remote,
+                Err(u) => !matches!(u, Unresolved::Inconclusive { .. }),
+            };
+            let gate = if from_remote { self.remote_gate.unwrap_or(self.local_gate) } else { self.local_gate };
+            self.inner.emit(key, &self.who, &outcome, gate);
         }
     }
 }

@@ -1,6 +1,6 @@
 // The same usage, compiled as an ES module (resolves the "import" condition and lib/index.d.mts).
 // and reject the lines marked @ts-expect-error.
-import { FlagsEngine, InvalidDefinitionsError, HogflagsError, type FeatureFlagValue, type FlagEvaluations, type JsonOutcome } from 'hogflags'
+import { FlagsEngine, InvalidDefinitionsError, HogflagsError, type FeatureFlagValue, type FlagEvaluations, type JsonOutcome, type JsonType } from 'hogflags'
 
 const engine = new FlagsEngine({ flags: [] })
 const v: FeatureFlagValue | undefined = engine.getFeatureFlag('k', 'user', {
@@ -43,7 +43,7 @@ engine.getFeatureFlag(1, 'user')
 // @ts-expect-error flagKeys is an array of strings
 engine.getAllFlags('user', { flagKeys: 'a' })
 void [v, on, payload, payload2, all, both, kind, j, keys, n]
-import { FlagsClient, FlagsClientError, ClientConfigError } from 'hogflags'
+import { FlagsClient, FlagsClientError, ClientConfigError, FeatureFlagEvaluations, type ClientFlagEvaluations } from 'hogflags'
 const client = new FlagsClient('phc_x', {
   secretKey: 'phs_x',
   host: 'http://127.0.0.1:1',
@@ -57,6 +57,22 @@ async function useClient(): Promise<void> {
   const src: 'local' | 'remote' | undefined = r?.source
   const ready: boolean = await client.waitForLocalEvaluationReady(100)
   const ev = await client.evaluateFlags('u', { flagKeys: ['k'] })
+  const plain: ClientFlagEvaluations = ev
+  const isEv: boolean = ev instanceof FeatureFlagEvaluations
+  const enabled: boolean = ev.isEnabled('k', { defaultValue: true, sendFeatureFlagEvents: false })
+  const flagValue: FeatureFlagValue | undefined = ev.getFlag('k', { sendFeatureFlagEvents: true })
+  const flagPayload: JsonType | undefined = ev.getFlagPayload('k')
+  const slice: FeatureFlagEvaluations = ev.onlyAccessed().only(['k'])
+  const evKeys: string[] = slice.keys
+  const why: string | undefined = ev.unresolvedFlags.k?.errorCode ?? undefined
+  const props = ev.getEventProperties()
+  const active: string[] | undefined = props.$active_feature_flags
+  const one: FeatureFlagValue = props['$feature/k']
+  // @ts-expect-error defaultValue is a boolean
+  ev.isEnabled('k', { defaultValue: 'yes' })
+  // @ts-expect-error made by FlagsClient.evaluateFlags only
+  new FeatureFlagEvaluations()
+  void [plain, isEv, enabled, flagValue, flagPayload, evKeys, why, active, one]
   await client.reloadFeatureFlags()
   await client.shutdown()
   void [v, src, ready, ev, client.status.ready, ClientConfigError]

@@ -1501,7 +1501,8 @@ public protocol FlagEvaluationsProtocol: AnyObject, Sendable {
     
     /**
      * A slice holding only the flags with a value read so far, for a captured event: no unresolved
-     * flags, no reads yet, and reading a key it left out reports nothing.
+     * flags but those the server marked failed, the reads made so far kept, and reading a key it left out
+     * reports nothing.
      */
     func onlyAccessed()  -> FlagEvaluations
     
@@ -1656,7 +1657,8 @@ open func only(keys: [String]) -> FlagEvaluations  {
     
     /**
      * A slice holding only the flags with a value read so far, for a captured event: no unresolved
-     * flags, no reads yet, and reading a key it left out reports nothing.
+     * flags but those the server marked failed, the reads made so far kept, and reading a key it left out
+     * reports nothing.
      */
 open func onlyAccessed() -> FlagEvaluations  {
     return try!  FfiConverterTypeFlagEvaluations_lift(try! rustCall() {
@@ -1754,12 +1756,6 @@ public protocol FlagsClientProtocol: AnyObject, Sendable {
     func engine()  -> FlagsEngine
     
     /**
-     * Evaluates every flag, or those of `flag_keys` (with one `/flags` call for the undecided ones unless
-     * `only_evaluate_locally`), into a `FlagEvaluations`: no event is sent until a flag is read.
-     */
-    func evaluateFlags(context: EvaluationContext, flagKeys: [String]?, onlyEvaluateLocally: Bool) throws  -> FlagEvaluations
-    
-    /**
      * Every flag: local values, plus one `/flags` call for the undecided keys only (local answers win).
      */
     func getAllFlags(context: EvaluationContext, onlyEvaluateLocally: Bool) throws  -> AllFlagsResult
@@ -1818,6 +1814,12 @@ public protocol FlagsClientProtocol: AnyObject, Sendable {
      * Waits until definitions are loaded (network or disk cache). Fails early on 401/403/402.
      */
     func waitUntilReady(timeout: TimeInterval) throws 
+    
+    /**
+     * Evaluates every flag, or those of `flag_keys` (with one `/flags` call for the undecided ones unless
+     * `only_evaluate_locally`), into a `FlagEvaluations`: no event is sent until a flag is read.
+     */
+    func evaluateFlags(context: EvaluationContext, flagKeys: [String]?, onlyEvaluateLocally: Bool) throws  -> FlagEvaluations
     
 }
 /**
@@ -1899,22 +1901,6 @@ open func engine() -> FlagsEngine  {
         uniffiCallStatus in
     uniffi_hogflags_uniffi_fn_method_flagsclient_engine(
             self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Evaluates every flag, or those of `flag_keys` (with one `/flags` call for the undecided ones unless
-     * `only_evaluate_locally`), into a `FlagEvaluations`: no event is sent until a flag is read.
-     */
-open func evaluateFlags(context: EvaluationContext, flagKeys: [String]?, onlyEvaluateLocally: Bool)throws  -> FlagEvaluations  {
-    return try  FfiConverterTypeFlagEvaluations_lift(try rustCallWithError(FfiConverterTypeHogFlagsError_lift) {
-        uniffiCallStatus in
-    uniffi_hogflags_uniffi_fn_method_flagsclient_evaluate_flags(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeEvaluationContext_lower(context),
-        FfiConverterOptionSequenceString.lower(flagKeys),
-        FfiConverterBool.lower(onlyEvaluateLocally),uniffiCallStatus
     )
 })
 }
@@ -2075,6 +2061,22 @@ open func waitUntilReady(timeout: TimeInterval)throws   {try rustCallWithError(F
         FfiConverterDuration.lower(timeout),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Evaluates every flag, or those of `flag_keys` (with one `/flags` call for the undecided ones unless
+     * `only_evaluate_locally`), into a `FlagEvaluations`: no event is sent until a flag is read.
+     */
+open func evaluateFlags(context: EvaluationContext, flagKeys: [String]?, onlyEvaluateLocally: Bool)throws  -> FlagEvaluations  {
+    return try  FfiConverterTypeFlagEvaluations_lift(try rustCallWithError(FfiConverterTypeHogFlagsError_lift) {
+        uniffiCallStatus in
+    uniffi_hogflags_uniffi_fn_method_flagsclient_evaluate_flags(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEvaluationContext_lower(context),
+        FfiConverterOptionSequenceString.lower(flagKeys),
+        FfiConverterBool.lower(onlyEvaluateLocally),uniffiCallStatus
+    )
+})
 }
     
 
@@ -6008,9 +6010,6 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hogflags_uniffi_checksum_method_flagsclient_engine() != 63071) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hogflags_uniffi_checksum_method_flagsclient_evaluate_flags() != 51346) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_hogflags_uniffi_checksum_method_flagsclient_get_all_flags() != 4068) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6047,6 +6046,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hogflags_uniffi_checksum_method_flagsclient_wait_until_ready() != 8601) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_hogflags_uniffi_checksum_method_flagsclient_evaluate_flags() != 40983) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_hogflags_uniffi_checksum_method_flagevaluations_accessed() != 3779) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6065,7 +6067,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hogflags_uniffi_checksum_method_flagevaluations_only() != 26323) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hogflags_uniffi_checksum_method_flagevaluations_only_accessed() != 15626) {
+    if (uniffi_hogflags_uniffi_checksum_method_flagevaluations_only_accessed() != 13990) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hogflags_uniffi_checksum_method_flagevaluations_payload() != 26025) {

@@ -803,8 +803,6 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_engine(
     ): Int
-    external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_evaluate_flags(
-    ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_get_all_flags(
     ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_get_feature_flag(
@@ -828,6 +826,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_tick(
     ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_wait_until_ready(
+    ): Int
+    external fun uniffi_hogflags_uniffi_checksum_method_flagsclient_evaluate_flags(
     ): Int
     external fun uniffi_hogflags_uniffi_checksum_method_flagevaluations_accessed(
     ): Int
@@ -1010,8 +1010,6 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_hogflags_uniffi_fn_method_flagsclient_engine(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_hogflags_uniffi_fn_method_flagsclient_evaluate_flags(`ptr`: Long,`context`: RustBuffer.ByValue,`flagKeys`: RustBuffer.ByValue,`onlyEvaluateLocally`: Byte,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
     external fun uniffi_hogflags_uniffi_fn_method_flagsclient_get_all_flags(`ptr`: Long,`context`: RustBuffer.ByValue,`onlyEvaluateLocally`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_hogflags_uniffi_fn_method_flagsclient_get_feature_flag(`ptr`: Long,`key`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1036,6 +1034,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_hogflags_uniffi_fn_method_flagsclient_wait_until_ready(`ptr`: Long,`timeout`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_hogflags_uniffi_fn_method_flagsclient_evaluate_flags(`ptr`: Long,`context`: RustBuffer.ByValue,`flagKeys`: RustBuffer.ByValue,`onlyEvaluateLocally`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_hogflags_uniffi_fn_clone_flagevaluations(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_hogflags_uniffi_fn_free_flagevaluations(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1355,9 +1355,6 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_hogflags_uniffi_checksum_method_flagsclient_engine() and 0xFFFF) != 63071) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_hogflags_uniffi_checksum_method_flagsclient_evaluate_flags() and 0xFFFF) != 51346) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_hogflags_uniffi_checksum_method_flagsclient_get_all_flags() and 0xFFFF) != 4068) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1394,6 +1391,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_hogflags_uniffi_checksum_method_flagsclient_wait_until_ready() and 0xFFFF) != 8601) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_flagsclient_evaluate_flags() and 0xFFFF) != 40983) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_hogflags_uniffi_checksum_method_flagevaluations_accessed() and 0xFFFF) != 3779) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1412,7 +1412,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_hogflags_uniffi_checksum_method_flagevaluations_only() and 0xFFFF) != 26323) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_hogflags_uniffi_checksum_method_flagevaluations_only_accessed() and 0xFFFF) != 15626) {
+    if ((lib.uniffi_hogflags_uniffi_checksum_method_flagevaluations_only_accessed() and 0xFFFF) != 13990) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_hogflags_uniffi_checksum_method_flagevaluations_payload() and 0xFFFF) != 26025) {
@@ -3136,7 +3136,8 @@ public interface FlagEvaluationsInterface {
     
     /**
      * A slice holding only the flags with a value read so far, for a captured event: no unresolved
-     * flags, no reads yet, and reading a key it left out reports nothing.
+     * flags but those the server marked failed, the reads made so far kept, and reading a key it left out
+     * reports nothing.
      */
     fun `onlyAccessed`(): FlagEvaluations
     
@@ -3366,7 +3367,8 @@ open class FlagEvaluations: Disposable, AutoCloseable, FlagEvaluationsInterface
     
     /**
      * A slice holding only the flags with a value read so far, for a captured event: no unresolved
-     * flags, no reads yet, and reading a key it left out reports nothing.
+     * flags but those the server marked failed, the reads made so far kept, and reading a key it left out
+     * reports nothing.
      */override fun `onlyAccessed`(): FlagEvaluations {
             return FfiConverterTypeFlagEvaluations.lift(
     callWithHandle {
@@ -3559,12 +3561,6 @@ public interface FlagsClientInterface {
     fun `engine`(): FlagsEngine
     
     /**
-     * Evaluates every flag, or those of `flag_keys` (with one `/flags` call for the undecided ones unless
-     * `only_evaluate_locally`), into a `FlagEvaluations`: no event is sent until a flag is read.
-     */
-    fun `evaluateFlags`(`context`: EvaluationContext, `flagKeys`: List<kotlin.String>?, `onlyEvaluateLocally`: kotlin.Boolean): FlagEvaluations
-    
-    /**
      * Every flag: local values, plus one `/flags` call for the undecided keys only (local answers win).
      */
     fun `getAllFlags`(`context`: EvaluationContext, `onlyEvaluateLocally`: kotlin.Boolean): AllFlagsResult
@@ -3623,6 +3619,12 @@ public interface FlagsClientInterface {
      * Waits until definitions are loaded (network or disk cache). Fails early on 401/403/402.
      */
     fun `waitUntilReady`(`timeout`: java.time.Duration)
+    
+    /**
+     * Evaluates every flag, or those of `flag_keys` (with one `/flags` call for the undecided ones unless
+     * `only_evaluate_locally`), into a `FlagEvaluations`: no event is sent until a flag is read.
+     */
+    fun `evaluateFlags`(`context`: EvaluationContext, `flagKeys`: List<kotlin.String>?, `onlyEvaluateLocally`: kotlin.Boolean): FlagEvaluations
     
     companion object
 }
@@ -3756,27 +3758,6 @@ open class FlagsClient: Disposable, AutoCloseable, FlagsClientInterface
     UniffiLib.uniffi_hogflags_uniffi_fn_method_flagsclient_engine(
         it,
         _status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Evaluates every flag, or those of `flag_keys` (with one `/flags` call for the undecided ones unless
-     * `only_evaluate_locally`), into a `FlagEvaluations`: no event is sent until a flag is read.
-     */
-    @Throws(HogFlagsException::class)override fun `evaluateFlags`(`context`: EvaluationContext, `flagKeys`: List<kotlin.String>?, `onlyEvaluateLocally`: kotlin.Boolean): FlagEvaluations {
-            return FfiConverterTypeFlagEvaluations.lift(
-    callWithHandle {
-    uniffiRustCallWithError(HogFlagsException) { _status ->
-    UniffiLib.uniffi_hogflags_uniffi_fn_method_flagsclient_evaluate_flags(
-        it,
-        
-        FfiConverterTypeEvaluationContext.lower(`context`),
-        FfiConverterOptionalSequenceString.lower(`flagKeys`),
-        FfiConverterBoolean.lower(`onlyEvaluateLocally`),_status)
 }
     }
     )
@@ -3997,6 +3978,27 @@ open class FlagsClient: Disposable, AutoCloseable, FlagsClientInterface
 }
     }
     
+    
+
+    
+    /**
+     * Evaluates every flag, or those of `flag_keys` (with one `/flags` call for the undecided ones unless
+     * `only_evaluate_locally`), into a `FlagEvaluations`: no event is sent until a flag is read.
+     */
+    @Throws(HogFlagsException::class)override fun `evaluateFlags`(`context`: EvaluationContext, `flagKeys`: List<kotlin.String>?, `onlyEvaluateLocally`: kotlin.Boolean): FlagEvaluations {
+            return FfiConverterTypeFlagEvaluations.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HogFlagsException) { _status ->
+    UniffiLib.uniffi_hogflags_uniffi_fn_method_flagsclient_evaluate_flags(
+        it,
+        
+        FfiConverterTypeEvaluationContext.lower(`context`),
+        FfiConverterOptionalSequenceString.lower(`flagKeys`),
+        FfiConverterBoolean.lower(`onlyEvaluateLocally`),_status)
+}
+    }
+    )
+    }
     
 
     
