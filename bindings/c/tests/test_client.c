@@ -750,6 +750,33 @@ static int t_rate_limited_reload_is_bounded(void) {
   return 1;
 }
 
+/* max_retry_after bounds a server's Retry-After on its own: with a long backoff cap (60 s, which would be
+   the default bound) and max_retry_after 500 ms, polling resumes within about a second. */
+static int t_max_retry_after_setting(void) {
+  hf_client_config *cfg = base_config(SECRET_KEY);
+  hf_client *c = NULL;
+  double t;
+  long before;
+  EXPECT(cfg != NULL);
+  EXPECT(hf_client_config_set_max_backoff_ms(cfg, 60000) == HF_OK);
+  EXPECT(hf_client_config_set_max_retry_after_ms(cfg, 500) == HF_OK);
+  EXPECT(hf_client_config_set_max_retry_after_ms(NULL, 500) == HF_ERR_NULL_ARGUMENT);
+  EXPECT(hf_client_new(cfg, &c) == HF_OK);
+  hf_client_config_free(cfg);
+  EXPECT(hf_client_wait_until_ready(c, 10000) == HF_OK);
+  EXPECT(http("POST", "/_control/faults", "[{\"target\":\"definitions\",\"kind\":\"status\",\"status\":429,\"retry_after\":1e20}]") == 200);
+  EXPECT(hf_client_reload(c) == HF_ERR_CLIENT && !strcmp(hf_last_error_code(), "rate_limited"));
+  t = now_s();
+  before = fetches_of(c);
+  while (now_s() - t < 3.0 && fetches_of(c) < before + 3) {
+    struct timespec nap = {0, 50 * 1000 * 1000};
+    nanosleep(&nap, NULL);
+  }
+  EXPECT(fetches_of(c) >= before + 3);
+  hf_client_free(c);
+  return 1;
+}
+
 /* A reload against a server that never answers ends within definitions_timeout + 1 s. */
 static int t_reload_against_a_hanging_server_is_bounded(void) {
   hf_client_config *cfg = base_config(SECRET_KEY);
@@ -971,6 +998,7 @@ int main(int argc, char **argv) {
     RUN(t_project_key_only);
     RUN(t_remote_config_and_settings);
     RUN(t_rate_limited_reload_is_bounded);
+    RUN(t_max_retry_after_setting);
     RUN(t_reload_against_a_hanging_server_is_bounded);
     RUN(t_log_callback);
     RUN(t_threads_share_one_client);
