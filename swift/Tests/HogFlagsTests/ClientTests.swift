@@ -166,6 +166,21 @@ final class ClientTests: XCTestCase {
         XCTAssertEqual(recorder.snapshot().1.last?.flags, 1)
     }
 
+    func testMaxRetryAfterBoundsRetryAfterOnItsOwn() throws {
+        // A long backoff cap (which would be the default bound) and a short maxRetryAfter: polling resumes
+        // within about a second.
+        let client = try localClient(config().pollInterval(interval: 0.2).maxBackoff(max: 60).maxRetryAfter(max: 0.5))
+        try client.waitUntilReady(timeout: 10)
+        try server.control("/_control/faults", #"[{"target": "definitions", "kind": "status", "status": 429, "retry_after": 1e20}]"#)
+        XCTAssertThrowsError(try client.reload()) { error in
+            guard case let HogFlagsError.Definitions(code, _) = error else { return XCTFail("got \(error)") }
+            XCTAssertEqual(code, "rate_limited")
+        }
+        let before = client.status().fetches
+        Thread.sleep(forTimeInterval: 3)
+        XCTAssertGreaterThanOrEqual(client.status().fetches, before + 3, "polling resumed after maxRetryAfter")
+    }
+
     func testReloadUnderRateLimitingIsBoundedAndMaxBackoffBoundsRetryAfter() throws {
         let client = try localClient(config().pollInterval(interval: 0.2).maxBackoff(max: 1).definitionsTimeout(timeout: 1))
         try client.waitUntilReady(timeout: 10)

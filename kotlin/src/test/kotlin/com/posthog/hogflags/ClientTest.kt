@@ -143,6 +143,19 @@ class ClientTest {
     }
 
     @Test
+    fun maxRetryAfterBoundsRetryAfterOnItsOwn() {
+        // A long backoff cap (which would be the default bound) and a short maxRetryAfter: polling resumes
+        // within about a second.
+        val client = local(config().pollInterval(Duration.ofMillis(200)).maxBackoff(Duration.ofSeconds(60)).maxRetryAfter(Duration.ofMillis(500)))
+        client.waitUntilReady(Duration.ofSeconds(10))
+        server.control("/_control/faults", """[{"target": "definitions", "kind": "status", "status": 429, "retry_after": 1e20}]""")
+        assertEquals("rate_limited", assertThrows(HogFlagsException.Definitions::class.java) { client.reload() }.code)
+        val before = client.status().fetches
+        Thread.sleep(3000)
+        assertTrue(client.status().fetches >= before + 3, "polling resumed after maxRetryAfter")
+    }
+
+    @Test
     fun reloadUnderRateLimitingIsBoundedAndMaxBackoffBoundsRetryAfter() {
         val client = local(config().pollInterval(Duration.ofMillis(200)).maxBackoff(Duration.ofSeconds(1)).definitionsTimeout(Duration.ofSeconds(1)))
         client.waitUntilReady(Duration.ofSeconds(10))
