@@ -16,7 +16,7 @@ class InternalError(HogflagsError, RuntimeError):
 class ConfigurationError(HogflagsError, ValueError):
     """A FlagsClient setting is invalid (empty key, a project key given as the secret key, bad host, …)."""
 
-    code: str = "config"
+    code: str  # the core's code of the error (``config``), set when hogflags raises it
 
 
 class ClientError(HogflagsError):
@@ -24,4 +24,4 @@ class ClientError(HogflagsError):
     ``quota_limited``, ``rate_limited``, ``server_error``, ``timeout``, ``connection_error``,
     ``malformed_body``, ``shut_down``, …"""
 
-    code: str = "unknown"
+    code: str  # the core's code of the error, set when hogflags raises it
