@@ -2,7 +2,7 @@
 hogflags, posthog-python and posthog-node are compared (see README.md in this folder).
 
 Each flag is built from a random mix of person, group, cohort and flag-dependency filters over every
-operator, rollouts, variants with payloads, inactive and deleted flags, evaluation runtimes and tags,
+operator, rollouts, early exit, holdouts, variants with payloads, inactive and deleted flags, evaluation runtimes,
 feature enrollment, experience continuity, and values both plain and odd. Every filter records whether
 it uses an *odd* value (one of the value classes the server and the SDKs treat differently, each tied to
 a row of docs/semantics.md), so the comparison can tell a documented divergence from a bug.
@@ -96,6 +96,10 @@ def flag(rng, i, keys_before, cohort_ids, odd_rate):
             group["variant"] = "test"
         groups.append(group)
     filters = {"groups": groups, "payloads": {}}
+    if rng.random() < 0.2:
+        filters["early_exit"] = True
+    if rng.random() < 0.1:
+        filters["holdout"] = {"id": rng.randrange(1, 50), "exclusion_percentage": rng.choice([0, 10, 50, 100])}
     if aggregation is not None:
         filters["aggregation_group_type_index"] = aggregation
     if rng.random() < 0.35:
@@ -112,6 +116,7 @@ def flag(rng, i, keys_before, cohort_ids, odd_rate):
     r = rng.random()
     if r < 0.03:
         f["deleted"] = True
+        tags.append("D5")  # the SDKs read a deleted flag as live; hogflags and the server do not
     elif r < 0.08:
         f["evaluation_runtime"] = rng.choice(["client", "server", "all"])
     if rng.random() < 0.03:
