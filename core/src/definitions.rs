@@ -97,7 +97,11 @@ fn filters_of_any_format<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Optio
     // As the server: absent or the number 1 is this format; anything else (null and `true` included) is not.
     match value.get("version") {
         Some(v) if v.as_f64() != Some(1.0) => Ok(Some(Filters { other_format: Some(v.clone()), ..Filters::default() })),
-        _ => serde_json::from_value(value).map(Some).map_err(serde::de::Error::custom),
+        // Keep the path inside `filters` in the error: a skipped flag's reason says which field was wrong.
+        _ => serde_path_to_error::deserialize(value).map(Some).map_err(|e| match e.path().to_string().as_str() {
+            "." => serde::de::Error::custom(e.into_inner()),
+            path => serde::de::Error::custom(format!("{} at `{path}`", e.inner())),
+        }),
     }
 }
 

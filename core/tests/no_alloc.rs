@@ -2,6 +2,7 @@
 //! a rollout and a variant) performs zero heap allocations. A counting global allocator proves it.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hogflags::{EvaluationContext, FlagSnapshot};
@@ -9,9 +10,16 @@ use hogflags::{EvaluationContext, FlagSnapshot};
 struct Counting;
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
+thread_local! {
+    /// Only the measuring thread counts: the test harness's own threads may allocate meanwhile.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        if COUNTING.try_with(Cell::get).unwrap_or(false) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -42,9 +50,11 @@ fn evaluating_one_flag_does_not_allocate() {
     let first = snap.evaluate("f", &ctx);
     assert!(first.decided().is_some(), "{first:?}");
     let before = ALLOCATIONS.load(Ordering::SeqCst);
+    COUNTING.with(|c| c.set(true));
     for _ in 0..1000 {
         std::hint::black_box(snap.evaluate("f", &ctx));
     }
+    COUNTING.with(|c| c.set(false));
     let after = ALLOCATIONS.load(Ordering::SeqCst);
     assert_eq!(after - before, 0, "evaluate allocated {} times in 1000 calls", after - before);
 }
