@@ -91,18 +91,34 @@ pub struct Filters {
 
 /// `filters` in either format: the classic one (no `version`, or `1`) typed, any other kept opaque,
 /// as PostHog's server reads it (`config_format.rs`), so that such a flag is not read as one without
-/// conditions.
+/// conditions. The text is read twice (the version, then the typed fields) rather than through a
+/// `Value`, which would allocate every node of every flag's filters.
 fn filters_of_any_format<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Filters>, D::Error> {
-    let Some(value) = Option::<Value>::deserialize(d)? else { return Ok(None) };
-    // As the server: absent or the number 1 is this format; anything else (null and `true` included) is not.
-    match value.get("version") {
-        Some(v) if v.as_f64() != Some(1.0) => Ok(Some(Filters { other_format: Some(v.clone()), ..Filters::default() })),
-        // Keep the path inside `filters` in the error: a skipped flag's reason says which field was wrong.
-        _ => serde_path_to_error::deserialize(value).map(Some).map_err(|e| match e.path().to_string().as_str() {
-            "." => serde::de::Error::custom(e.into_inner()),
-            path => serde::de::Error::custom(format!("{} at `{path}`", e.inner())),
-        }),
+    /// Only the version of a filters object (other fields are skipped without being built).
+    #[derive(Deserialize)]
+    struct Format {
+        #[serde(default, deserialize_with = "present")]
+        version: Option<Value>,
     }
+    /// A field that is present, even as `null`, is `Some`.
+    fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+        Value::deserialize(d).map(Some)
+    }
+    let Some(raw) = Option::<&'de RawValue>::deserialize(d)? else { return Ok(None) };
+    let format: Format = serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?;
+    // As the server: absent or the number 1 is this format; anything else (null and `true` included) is not.
+    if let Some(v) = format.version.filter(|v| v.as_f64() != Some(1.0)) {
+        return Ok(Some(Filters { other_format: Some(v), ..Filters::default() }));
+    }
+    serde_json::from_str(raw.get()).map(Some).map_err(|_| {
+        // Parse again with path tracking, only on failure: a skipped flag's reason names the field.
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        match serde_path_to_error::deserialize::<_, Filters>(&mut de) {
+            Err(e) if e.path().to_string() != "." => serde::de::Error::custom(format!("{} at `{}`", e.inner(), e.path())),
+            Err(e) => serde::de::Error::custom(e.into_inner()),
+            Ok(_) => serde::de::Error::custom("unreadable filters"),
+        }
+    })
 }
 
 /// `filters.multivariate`.
