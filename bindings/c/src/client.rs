@@ -778,12 +778,7 @@ pub unsafe extern "C" fn hf_client_get_flags_json(
         let c = client_arg(client)?;
         let ctx = context_from_json(str_arg(context_json, "context_json")?)?;
         let opts = flag_options(options)?;
-        let keys: Option<Vec<String>> = if flag_keys_json.is_null() {
-            None
-        } else {
-            let text = str_arg(flag_keys_json, "flag_keys_json")?;
-            Some(serde_json::from_str(text).map_err(|e| Failure::invalid(format!("flag_keys_json must be a JSON array of strings: {e}")))?)
-        };
+        let keys = if flag_keys_json.is_null() { None } else { Some(crate::evaluations::flag_keys_arg(flag_keys_json, "flag_keys_json")?) };
         let key_refs: Option<Vec<&str>> = keys.as_ref().map(|k| k.iter().map(String::as_str).collect());
         let all_opts = AllOptions { only_evaluate_locally: opts.only_evaluate_locally, flag_keys: key_refs.as_deref() };
         let all = c.client.get_all_flags_with(&ctx, all_opts);

@@ -386,6 +386,12 @@ static int t_all_flags_json(void) {
   EXPECT(strstr(json, "\"remote_called\":true") && strstr(json, "\"unresolved\":{}"));
   hf_string_free(json);
   EXPECT(hf_client_get_all_flags_json(client, "{oops", 0, &json) == HF_ERR_INVALID_JSON && json == NULL);
+  /* A key selection: the listed keys only, each in flags or unresolved; a bad list is refused. */
+  EXPECT(hf_client_get_flags_json(client, "{\"distinct_id\":\"u9\"}", "[\"exp\",\"no-such\"]", HF_FLAG_ONLY_LOCAL, &json) == HF_OK);
+  EXPECT(strstr(json, "\"exp\":{") && !strstr(json, "\"beta\"") && strstr(json, "\"kind\":\"unknown_flag\""));
+  hf_string_free(json);
+  json = NULL;
+  EXPECT(hf_client_get_flags_json(client, "{\"distinct_id\":\"u9\"}", "[1,2]", 0, &json) == HF_ERR_INVALID_JSON && json == NULL);
   EXPECT(hf_client_get_all_flags_json(client, "{\"distinct_id\":\"u\"}", 64, &json) == HF_ERR_INVALID_ARGUMENT);
   return 1;
 }
